@@ -1,0 +1,56 @@
+# Calma: `make run` starts the product, `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# Tests always run on real Postgres and Redis (override to point elsewhere).
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=true \
+	SECRET_KEY=test-only-secret-key-not-for-production
+PYTEST_ARGS ?= -n auto
+PORT ?= 8000
+
+.PHONY: help install install-dev run test lint format messages
+help:  ## List the commands
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.runtime: pyproject.toml
+	@test -x $(PY) || $$(scripts/find_python.sh) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	DEBUG=true $(PY) manage.py compile_translations
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.runtime  ## Create .venv, install Calma, compile the translations
+
+install-dev: $(VENV)/.dev  ## Also install the test and lint tools
+
+run: install  ## Migrate, create demo users and start web, worker and beat
+	@DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+	@DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
+	@echo "Calma on http://127.0.0.1:$(PORT)/  ($${DATABASE_URL:+Postgres}$${DATABASE_URL:-embedded SQLite in var/}, $${REDIS_URL:+Redis broker}$${REDIS_URL:-filesystem broker in var/broker})"
+	@DEBUG=$${DEBUG:-true} PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		CELERY_POOL=$${CELERY_POOL:-$${REDIS_URL:+prefork}} \
+		$(VENV)/bin/honcho start -f Procfile
+
+test: install-dev  ## Run the whole suite on Postgres and Redis at 127.0.0.1
+	@$(TEST_ENV) $(PY) manage.py check_services --require-postgres
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev  ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev  ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: install-dev  ## Extract new strings into the Spanish and English catalogues (needs gettext)
+	DEBUG=true $(PY) manage.py makemessages -l es -l en --ignore=.venv --ignore=var
+	DEBUG=true $(PY) manage.py compile_translations

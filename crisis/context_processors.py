@@ -1,0 +1,46 @@
+"""Template context shared by every page: the navigation a user's role allows."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from crisis.roles import Perm
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    permission: str | None
+    shortcut: str  # pressed after "g", e.g. "g i" opens the inbox
+
+
+NAVIGATION = (
+    NavItem(_("Inbox"), "inbox", Perm.TRIAGE, "i"),
+    NavItem(_("Approvals"), "approvals", Perm.APPROVE_REPLIES, "a"),
+    NavItem(_("Crisis board"), "board", Perm.VIEW_BOARD, "b"),
+)
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = [
+        {
+            "label": item.label,
+            "url": reverse(item.url_name),
+            "shortcut": item.shortcut,
+            "active": request.resolver_match is not None
+            and request.resolver_match.url_name == item.url_name,
+        }
+        for item in NAVIGATION
+        if item.permission is None or user.has_perm(item.permission)
+    ]
+    if user.is_staff:
+        items.append(
+            {"label": _("Admin"), "url": reverse("admin:index"), "shortcut": "d", "active": False}
+        )
+    return {"nav_items": items}

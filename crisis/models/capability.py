@@ -1,0 +1,22 @@
+"""A table-less model that carries Calma's own permissions (granted to roles)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Capability(models.Model):
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("triage_mentions", _("Triage mentions and work incidents")),
+            ("approve_replies", _("Approve or send back reply drafts")),
+            ("view_board", _("View the crisis board")),
+            ("edit_protocol", _("Edit and activate the response protocol")),
+            ("declare_crisis", _("Declare and close crises")),
+            ("manage_sources", _("Manage monitored sources")),
+            ("view_audit_log", _("Read the audit log")),
+        ]
+
+    def __str__(self) -> str:
+        return "capability"

@@ -1,0 +1,82 @@
+"""The four roles of Calma, their permissions, and where each one lands after login.
+
+A role is a Django group whose name is the role's value; the permissions are declared on
+`crisis.models.Capability`. Groups are (re)created after every migrate.
+"""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COMMUNITY_MANAGER = "community_manager", _("Community manager")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    EXECUTIVE = "executive", _("Executive")
+    ADMIN = "admin", _("Admin")
+
+
+class Perm:
+    """Permission names as `has_perm` takes them, so no view or service spells a string."""
+
+    TRIAGE = "crisis.triage_mentions"
+    APPROVE_REPLIES = "crisis.approve_replies"
+    VIEW_BOARD = "crisis.view_board"
+    EDIT_PROTOCOL = "crisis.edit_protocol"
+    DECLARE_CRISIS = "crisis.declare_crisis"
+    MANAGE_SOURCES = "crisis.manage_sources"
+    VIEW_AUDIT_LOG = "crisis.view_audit_log"
+
+
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.COMMUNITY_MANAGER: (Perm.TRIAGE,),
+    Role.SUPERVISOR: (
+        Perm.TRIAGE,
+        Perm.APPROVE_REPLIES,
+        Perm.VIEW_BOARD,
+        Perm.EDIT_PROTOCOL,
+        Perm.DECLARE_CRISIS,
+        Perm.VIEW_AUDIT_LOG,
+    ),
+    Role.EXECUTIVE: (Perm.VIEW_BOARD,),
+    Role.ADMIN: (Perm.MANAGE_SOURCES, Perm.VIEW_BOARD, Perm.VIEW_AUDIT_LOG),
+}
+
+
+def ensure_role_groups(**_signal_kwargs) -> None:
+    """Create each role's group with exactly its permissions (idempotent)."""
+    for role, perm_names in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role.value)
+        codenames = [name.split(".", 1)[1] for name in perm_names]
+        permissions = Permission.objects.filter(
+            content_type__app_label="crisis", codename__in=codenames
+        )
+        group.permissions.set(permissions)
+
+
+def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
+    if not user.is_authenticated:
+        return set()
+    names = {group.name for group in user.groups.all()}
+    roles = {role for role in Role if role.value in names}
+    if user.is_superuser:
+        roles.add(Role.ADMIN)
+    return roles
+
+
+# The first role in this order that a user holds decides where they land.
+HOME_BY_ROLE: tuple[tuple[Role, str], ...] = (
+    (Role.ADMIN, "admin:index"),
+    (Role.SUPERVISOR, "approvals"),
+    (Role.COMMUNITY_MANAGER, "inbox"),
+    (Role.EXECUTIVE, "board"),
+)
+
+
+def home_url_for(user: AbstractBaseUser) -> str | None:
+    roles = roles_of(user)
+    for role, url_name in HOME_BY_ROLE:
+        if role in roles:
+            return reverse(url_name)
+    return None

@@ -1,0 +1,1 @@
+"""Views of the case-work app, one module per screen."""

@@ -1,0 +1,28 @@
+"""The three role homes: the manager's inbox, the supervisor's approval queue, the board."""
+
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+
+from crisis.roles import Perm
+from crisis.views.rendering import render_page_or_partial
+
+
+@permission_required(Perm.TRIAGE, raise_exception=True)
+def inbox(request: HttpRequest) -> HttpResponse:
+    return render_page_or_partial(
+        request, "crisis/inbox.html", "crisis/partials/inbox_list.html", {"incidents": []}
+    )
+
+
+@permission_required(Perm.APPROVE_REPLIES, raise_exception=True)
+def approvals(request: HttpRequest) -> HttpResponse:
+    return render_page_or_partial(
+        request, "crisis/approvals.html", "crisis/partials/approval_list.html", {"drafts": []}
+    )
+
+
+@permission_required(Perm.VIEW_BOARD, raise_exception=True)
+def board(request: HttpRequest) -> HttpResponse:
+    return render_page_or_partial(
+        request, "crisis/board.html", "crisis/partials/board_status.html", {"crises": []}
+    )

@@ -1,0 +1,1 @@
+"""Monitoring: sources, connectors, authors, mentions, ingest and the platform simulator."""

@@ -1,0 +1,1 @@
+"""Protocols: versioned response protocols, the scoring engine, spike detection, backtests."""

@@ -1,0 +1,10 @@
+"""App configuration for protocols: versions, scoring, spikes, backtests."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProtocolsConfig(AppConfig):
+    name = "protocols"
+    verbose_name = _("Response protocols")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,58 @@
+"""Suite-wide fixtures: the suite refuses to run anywhere but on Postgres and Redis."""
+
+import pytest
+import redis
+from django.conf import settings
+
+from crisis.roles import Role
+from tests.factories import UserFactory
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine or not settings.REDIS_URL:
+        raise pytest.UsageError(
+            "The test suite runs on real PostgreSQL and Redis only. Set DATABASE_URL and "
+            "REDIS_URL (`make test` does, for 127.0.0.1:5432 and :6379)."
+        )
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="cm", role=Role.COMMUNITY_MANAGER)
+
+
+@pytest.fixture
+def supervisor(db):
+    return UserFactory(username="boss", role=Role.SUPERVISOR)
+
+
+@pytest.fixture
+def executive(db):
+    return UserFactory(username="exec", role=Role.EXECUTIVE)
+
+
+@pytest.fixture
+def administrator(db):
+    return UserFactory(username="root-admin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def redis_client():
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, redis_client):
+    """A real Celery worker (solo pool, in a thread) consuming from Redis."""
+    from celery.contrib.testing.worker import start_worker
+
+    from crisis.celery import app
+
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
+    ) as worker:
+        yield worker
