@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # Tests always run on real Postgres and Redis (override to point elsewhere).
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
-TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=true \
+TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DB_CONN_MAX_AGE=0 DEBUG=true \
 	SECRET_KEY=test-only-secret-key-not-for-production
 PYTEST_ARGS ?= -n auto
 PORT ?= 8000

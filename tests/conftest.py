@@ -56,3 +56,17 @@ def celery_worker(transactional_db, redis_client):
         app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
     ) as worker:
         yield worker
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_test_database_sessions(django_db_setup, django_db_blocker):
+    """Threads that served tests (live server, Celery worker) may leave a connection behind;
+    end them so the test database can be dropped at the end of the run."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

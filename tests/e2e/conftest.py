@@ -17,10 +17,6 @@ CHROMIUM_FLAGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-# itself (creating users) are ordinary synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 @pytest.fixture(scope="session")
 def browser():
@@ -30,6 +26,10 @@ def browser():
         )
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop running in this thread for the session; the
+    # ORM calls tests make here (creating users, flushing the database) are still plain
+    # synchronous calls, so Django's async-safety guard is lifted while the browser lives.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
