@@ -12,7 +12,7 @@ TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DB_CON
 PYTEST_ARGS ?= -n auto
 PORT ?= 8000
 
-.PHONY: help install install-dev run test lint format messages
+.PHONY: help install install-dev run test lint format messages bench-ingest
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
@@ -42,6 +42,9 @@ run: install  ## Migrate, create demo users and start web, worker and beat
 test: install-dev  ## Run the whole suite on Postgres and Redis at 127.0.0.1
 	@$(TEST_ENV) $(PY) manage.py check_services --require-postgres
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+bench-ingest: install-dev  ## Benchmark ingest (100,000 mentions) against a naive per-row save()
+	@$(TEST_ENV) $(PY) tests/bench/bench_ingest.py
 
 lint: install-dev  ## ruff check and format check
 	$(VENV)/bin/ruff check .

@@ -21,6 +21,8 @@ NAVIGATION = (
     NavItem(_("Inbox"), "inbox", Perm.TRIAGE, "i"),
     NavItem(_("Approvals"), "approvals", Perm.APPROVE_REPLIES, "a"),
     NavItem(_("Crisis board"), "board", Perm.VIEW_BOARD, "b"),
+    NavItem(_("Mentions"), "monitoring:mentions", Perm.VIEW_MENTIONS, "m"),
+    NavItem(_("Sources"), "monitoring:sources", Perm.MANAGE_SOURCES, "s"),
 )
 
 
@@ -34,7 +36,7 @@ def navigation(request) -> dict:
             "url": reverse(item.url_name),
             "shortcut": item.shortcut,
             "active": request.resolver_match is not None
-            and request.resolver_match.url_name == item.url_name,
+            and request.resolver_match.view_name == item.url_name,
         }
         for item in NAVIGATION
         if item.permission is None or user.has_perm(item.permission)

@@ -27,10 +27,11 @@ class Perm:
     DECLARE_CRISIS = "crisis.declare_crisis"
     MANAGE_SOURCES = "crisis.manage_sources"
     VIEW_AUDIT_LOG = "crisis.view_audit_log"
+    VIEW_MENTIONS = "crisis.view_mentions"
 
 
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.COMMUNITY_MANAGER: (Perm.TRIAGE,),
+    Role.COMMUNITY_MANAGER: (Perm.TRIAGE, Perm.VIEW_MENTIONS),
     Role.SUPERVISOR: (
         Perm.TRIAGE,
         Perm.APPROVE_REPLIES,
@@ -38,9 +39,10 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         Perm.EDIT_PROTOCOL,
         Perm.DECLARE_CRISIS,
         Perm.VIEW_AUDIT_LOG,
+        Perm.VIEW_MENTIONS,
     ),
     Role.EXECUTIVE: (Perm.VIEW_BOARD,),
-    Role.ADMIN: (Perm.MANAGE_SOURCES, Perm.VIEW_BOARD, Perm.VIEW_AUDIT_LOG),
+    Role.ADMIN: (Perm.MANAGE_SOURCES, Perm.VIEW_BOARD, Perm.VIEW_AUDIT_LOG, Perm.VIEW_MENTIONS),
 }
 
 

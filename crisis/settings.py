@@ -157,8 +157,27 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-polls": {
+        "task": "monitoring.tasks.dispatch_due_polls",
+        "schedule": float(os.environ.get("POLL_DISPATCH_SECONDS", "5")),
+        "options": {"expires": 30},
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Monitoring -------------------------------------------------------------------------
+MONITORING = {
+    # A poller's claim on a source; a killed worker's claim lapses after this long.
+    "LEASE_SECONDS": env_int("POLL_LEASE_SECONDS", 120),
+    "HTTP_TIMEOUT_SECONDS": float(os.environ.get("POLL_HTTP_TIMEOUT_SECONDS", "20")),
+    "MAX_PAGES_PER_POLL": env_int("POLL_MAX_PAGES", 20),
+    "BACKOFF_BASE_SECONDS": env_int("POLL_BACKOFF_BASE_SECONDS", 5),
+    "BACKOFF_MAX_SECONDS": env_int("POLL_BACKOFF_MAX_SECONDS", 900),
+    "FAILING_AFTER": env_int("POLL_FAILING_AFTER", 5),
+    # The next stage: one task taking the ids of newly stored mentions ("" = none).
+    "NEW_MENTIONS_TASK": os.environ.get("NEW_MENTIONS_TASK", ""),
+}
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

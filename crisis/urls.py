@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.urls import include, path
 from django.views.i18n import set_language
 
 from crisis.views import health, home, workspaces
@@ -13,6 +13,7 @@ urlpatterns = [
     path("inbox/", workspaces.inbox, name="inbox"),
     path("approvals/", workspaces.approvals, name="approvals"),
     path("board/", workspaces.board, name="board"),
+    path("monitoring/", include("monitoring.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

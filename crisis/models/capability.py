@@ -16,6 +16,7 @@ class Capability(models.Model):
             ("declare_crisis", _("Declare and close crises")),
             ("manage_sources", _("Manage monitored sources")),
             ("view_audit_log", _("Read the audit log")),
+            ("view_mentions", _("Explore monitored mentions")),
         ]
 
     def __str__(self) -> str:

@@ -191,7 +191,9 @@ def decode_json(response: requests.Response) -> Any:
     try:
         return response.json()
     except ValueError as error:
-        raise MalformedPayload(f"response from {response.url} is not valid JSON") from error
+        # The URL without its query: some platforms take API keys as parameters.
+        where = response.url.split("?", 1)[0]
+        raise MalformedPayload(f"response from {where} is not valid JSON") from error
 
 
 def split_good_and_bad(

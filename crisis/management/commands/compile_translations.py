@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # runs at install, before the project is configured
     help = "Compile every locale/*/LC_MESSAGES/*.po into its .mo (pure Python, via polib)."
 
     def handle(self, *args, **options) -> None:

@@ -1,0 +1,309 @@
+"""Bluesky connector: app.bsky post views to mentions, and polling searchPosts in sweeps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from monitoring.connectors import base
+from monitoring.platforms import Platform, QueryKind
+
+PLATFORM = Platform.BLUESKY.value
+DEFAULT_BASE_URL = "https://public.api.bsky.app"
+MAX_LIMIT = 100  # searchPosts accepts 1..100
+WEB_ROOT = "https://bsky.app"
+_POST_RECORD = "app.bsky.feed.post"
+
+
+# --- parsing ------------------------------------------------------------------------------
+def split(payload: Any) -> list:
+    """The posts of one decoded body, in the order served.
+
+    Reads ``{"posts": [PostView]}`` (searchPosts, getPosts, getQuotes), ``{"feed":
+    [FeedViewPost]}`` (getAuthorFeed, getTimeline, getFeed, getListFeed: the feed items
+    themselves, so a repost's ``reason`` stays in raw), getPostThread's ``{"thread": ...}``
+    (parents from the root down, the post, then replies depth first; notFound and blocked
+    entries carry no post and are left out), the v2 thread list, listNotifications (only
+    the notifications whose record is a post: replies, mentions, quotes) and a bare PostView.
+    """
+    if isinstance(payload, list):
+        return list(payload)
+    if isinstance(payload, dict):
+        if isinstance(payload.get("posts"), list):
+            return list(payload["posts"])
+        if isinstance(payload.get("feed"), list):
+            return list(payload["feed"])
+        if "thread" in payload:
+            return _thread_posts(payload["thread"])
+        if isinstance(payload.get("notifications"), list):
+            return [
+                notification
+                for notification in payload["notifications"]
+                if not isinstance(notification, dict)
+                or _record_type(notification.get("record")) in ("", _POST_RECORD)
+            ]
+        if "uri" in payload and ("record" in payload or "author" in payload):
+            return [payload]
+    raise base.MalformedPayload(f"not a Bluesky posts, feed or thread body: {_shape(payload)}")
+
+
+def parse_item(item: Any) -> base.MentionIn:
+    """One PostView (or a feed item wrapping one) to a mention."""
+    post = _post_view(item)
+    uri = _string(post.get("uri"))
+    if not uri.startswith("at://"):
+        raise base.MalformedItem(f"post has no at:// uri: {uri!r}")
+    record = post.get("record") if isinstance(post.get("record"), dict) else post.get("value")
+    if not isinstance(record, dict):
+        raise base.MalformedItem(f"post {uri} has no record")
+    author = post.get("author")
+    if not isinstance(author, dict):
+        raise base.MalformedItem(f"post {uri} has no author")
+    did = _string(author.get("did")) or uri.removeprefix("at://").split("/", 1)[0]
+    handle = _string(author.get("handle"))
+    if not handle or handle == "handle.invalid":
+        # An account whose handle no longer resolves is still reachable by its DID.
+        handle = did
+    if not handle:
+        raise base.MalformedItem(f"post {uri} has an author without handle or did")
+    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+    reply_to_id = _ref_uri(reply.get("parent"))
+    verification = author.get("verification")
+    return base.MentionIn(
+        platform=PLATFORM,
+        external_id=uri,
+        url=f"{WEB_ROOT}/profile/{handle}/post/{uri.rstrip('/').rsplit('/', 1)[-1]}",
+        text=_string(record.get("text")),
+        published_at=_published_at(record, post, uri),
+        author=base.AuthorIn(
+            handle=handle,
+            display_name=_string(author.get("displayName")),
+            followers=_followers(author.get("followersCount")),
+            verified=isinstance(verification, dict)
+            and verification.get("verifiedStatus") == "valid",
+            url=f"{WEB_ROOT}/profile/{handle}",
+        ),
+        language=_first_language(record.get("langs")),
+        reply_to_id=reply_to_id,
+        # A post that replies to nothing is the root of its own thread.
+        thread_id=_ref_uri(reply.get("root")) or ("" if reply_to_id else uri),
+        engagement=_engagement(post),
+        raw=item,
+    )
+
+
+def parse(payload: Any) -> list[base.MentionIn]:
+    return [parse_item(item) for item in split(payload)]
+
+
+# --- fetching -----------------------------------------------------------------------------
+def fetch(
+    source: base.SourceConfig, cursor: dict, session: requests.Session | None = None
+) -> base.Page:
+    """One searchPosts GET, as part of a sweep from the newest posts down to ``since``.
+
+    A sweep starts without ``page_cursor`` and pages down with the server's cursor while
+    pages come back full; ``since`` stays put meanwhile and ``sweep_newest`` remembers the
+    newest post seen. When the sweep ends, ``since`` moves up to that newest post. Since is
+    inclusive, so the newest post comes back once more on the next sweep (ingest dedups).
+    """
+    cursor = dict(cursor or {})
+    query = (source.query or "").strip()
+    if not query:
+        raise base.PermanentError("a Bluesky source needs a query")
+    if source.kind == QueryKind.HASHTAG:
+        query = "#" + query.lstrip("#")
+    elif source.kind != QueryKind.SEARCH:
+        raise base.PermanentError(f"Bluesky cannot poll a {source.kind!r} source")
+    limit = max(1, min(source.page_size or MAX_LIMIT, MAX_LIMIT))
+    since = _parse_instant(cursor.get("since"))
+    page_cursor = cursor.get("page_cursor")
+    params: dict[str, Any] = {"q": query, "sort": "latest", "limit": limit}
+    if cursor.get("since"):
+        params["since"] = cursor["since"]
+    if page_cursor:
+        params["cursor"] = page_cursor
+
+    root = (source.base_url or DEFAULT_BASE_URL).strip().rstrip("/")
+    response = base.get(
+        f"{root}/xrpc/app.bsky.feed.searchPosts",
+        params=params,
+        headers=_auth_headers(source),
+        session=session,
+        timeout=source.timeout_seconds,
+    )
+    payload = base.decode_json(response)
+    items = split(payload)
+    mentions, quarantined = base.split_good_and_bad(items, parse_item)
+
+    newest = _parse_instant(cursor.get("sweep_newest")) if page_cursor else None
+    for item in items:
+        instant = _sort_instant(item)
+        if instant and (newest is None or instant > newest):
+            newest = instant
+    next_page = payload.get("cursor") if isinstance(payload, dict) else None
+    # A server that hands back the cursor it was given would page forever.
+    if next_page and len(items) >= limit and next_page != page_cursor:
+        next_cursor: dict[str, Any] = {"page_cursor": next_page}
+        if cursor.get("since"):
+            next_cursor["since"] = cursor["since"]
+        if newest:
+            next_cursor["sweep_newest"] = _format_instant(newest)
+        return base.Page(mentions, next_cursor, quarantined, has_more=True)
+
+    high_water = max((instant for instant in (since, newest) if instant), default=None)
+    next_cursor = {"since": _format_instant(high_water)} if high_water else {}
+    return base.Page(mentions, next_cursor, quarantined, has_more=False)
+
+
+# --- helpers ------------------------------------------------------------------------------
+def _thread_posts(thread: Any) -> list:
+    if isinstance(thread, list):  # app.bsky.unspecced.getPostThreadV2: flat, in order
+        posts = []
+        for entry in thread:
+            value = entry.get("value") if isinstance(entry, dict) else None
+            if isinstance(value, dict) and isinstance(value.get("post"), dict):
+                posts.append(value["post"])
+        return posts
+    if not isinstance(thread, dict):
+        raise base.MalformedPayload("thread is neither an object nor a list")
+    ancestors = []
+    parent = thread.get("parent")
+    while isinstance(parent, dict):
+        if _is_post_node(parent):
+            ancestors.append(parent["post"])
+        parent = parent.get("parent")
+    posts = list(reversed(ancestors))
+    stack = [thread]
+    while stack:  # depth first, replies in the order served
+        node = stack.pop()
+        if not _is_post_node(node):
+            continue
+        posts.append(node["post"])
+        replies = node.get("replies")
+        if isinstance(replies, list):
+            stack.extend(reversed(replies))
+    return posts
+
+
+def _is_post_node(node: Any) -> bool:
+    if not isinstance(node, dict) or node.get("notFound") or node.get("blocked"):
+        return False
+    node_type = _string(node.get("$type"))
+    if node_type.endswith(("#notFoundPost", "#blockedPost")):
+        return False
+    return isinstance(node.get("post"), dict)
+
+
+def _post_view(item: Any) -> dict:
+    if not isinstance(item, dict):
+        raise base.MalformedItem(f"post is not a JSON object but {type(item).__name__}")
+    if isinstance(item.get("post"), dict) and "record" not in item:  # a feed item
+        return item["post"]
+    return item
+
+
+def _published_at(record: dict, post: dict, uri: str) -> datetime:
+    for value in (record.get("createdAt"), post.get("indexedAt")):
+        if value:
+            try:
+                return base.parse_datetime(value)
+            except base.MalformedItem:
+                continue  # a client wrote a bad createdAt; the server's indexedAt is sound
+    raise base.MalformedItem(f"post {uri} has no readable createdAt or indexedAt")
+
+
+def _sort_instant(item: Any) -> datetime | None:
+    """When search sorts and filters this post: the earlier of createdAt and indexedAt.
+
+    That is Bluesky's own sortAt, so a post dated in the future by its client cannot push
+    ``since`` past posts still to come.
+    """
+    try:
+        post = _post_view(item)
+    except base.MalformedItem:
+        return None
+    record = post.get("record") if isinstance(post.get("record"), dict) else {}
+    instants = [
+        instant
+        for instant in (
+            _parse_instant(record.get("createdAt")),
+            _parse_instant(post.get("indexedAt")),
+        )
+        if instant
+    ]
+    return min(instants, default=None)
+
+
+def _parse_instant(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return base.parse_datetime(value).astimezone(UTC)
+    except (base.MalformedItem, ValueError, OverflowError):
+        return None
+
+
+def _format_instant(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _ref_uri(ref: Any) -> str:
+    return _string(ref.get("uri")) if isinstance(ref, dict) else ""
+
+
+def _record_type(record: Any) -> str:
+    return _string(record.get("$type")) if isinstance(record, dict) else ""
+
+
+def _engagement(post: dict) -> dict[str, int]:
+    counts = {
+        "likes": _count(post.get("likeCount")),
+        "reposts": _count(post.get("repostCount")),
+        "replies": _count(post.get("replyCount")),
+        "quotes": _count(post.get("quoteCount")),
+        "bookmarks": _count(post.get("bookmarkCount")),
+    }
+    return {name: value for name, value in counts.items() if value is not None}
+
+
+def _first_language(langs: Any) -> str:
+    if not isinstance(langs, list) or not langs:
+        return ""
+    code = _string(langs[0]).strip().lower().replace("_", "-").split("-")[0]
+    return code if len(code) == 2 and code.isalpha() else ""
+
+
+def _auth_headers(source: base.SourceConfig) -> dict[str, str]:
+    token = (source.credentials or {}).get("access_token")
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _followers(value: Any) -> int | None:
+    # Some servers send -1 for a count the account hides; that is "unknown", not a number.
+    count = _count(value)
+    return count if count is not None and count >= 0 else None
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _string(value: Any) -> str:
+    if value is None or isinstance(value, bool | dict | list):
+        return ""
+    return str(value)
+
+
+def _shape(payload: Any) -> str:
+    if isinstance(payload, dict):
+        return "object with keys " + ", ".join(sorted(map(str, payload))[:8])
+    return type(payload).__name__

@@ -1,0 +1,125 @@
+"""Forms of the monitoring screens: sources, the mentions filter, CSV import."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from monitoring.connectors.csv import MAX_UPLOAD_BYTES
+from monitoring.models import Source
+from monitoring.platforms import SUPPORTED_QUERIES, Platform, QueryKind
+
+
+class SourceForm(forms.ModelForm):
+    class Meta:
+        model = Source
+        fields = [
+            "name",
+            "platform",
+            "kind",
+            "query",
+            "base_url",
+            "poll_interval_seconds",
+            "enabled",
+            "credentials_ref",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        platform, kind = cleaned.get("platform"), cleaned.get("kind")
+        if platform and kind and kind not in SUPPORTED_QUERIES[platform]:
+            allowed = ", ".join(
+                str(QueryKind(value).label) for value in SUPPORTED_QUERIES[platform]
+            )
+            self.add_error(
+                "kind",
+                _("%(platform)s sources can watch: %(allowed)s.")
+                % {"platform": Platform(platform).label, "allowed": allowed},
+            )
+        if platform == Platform.MASTODON and not cleaned.get("base_url"):
+            self.add_error(
+                "base_url", _("Give the Mastodon instance, e.g. https://mastodon.social.")
+            )
+        if platform == Platform.WEBHOOK and not cleaned.get("credentials_ref"):
+            self.add_error(
+                "credentials_ref",
+                _("A webhook needs a credentials reference holding its signing secret."),
+            )
+        needs_query = platform not in (Platform.WEBHOOK, Platform.CSV)
+        if platform and needs_query and not cleaned.get("query"):
+            self.add_error("query", _("Say what to watch on this platform."))
+        return cleaned
+
+
+class MentionFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    platform = forms.ChoiceField(
+        label=_("Platform"), required=False, choices=[("", _("All platforms")), *Platform.choices]
+    )
+    source = forms.ModelChoiceField(
+        label=_("Source"),
+        required=False,
+        queryset=Source.objects.all(),
+        empty_label=_("All sources"),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("All languages")), ("es", _("Spanish")), ("en", _("English"))],
+    )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+
+class CsvImportForm(forms.Form):
+    source = forms.ModelChoiceField(
+        label=_("Record under source"),
+        queryset=Source.objects.filter(platform=Platform.CSV),
+        required=False,
+        empty_label=_("No source"),
+        help_text=_("Optional: a CSV source to file these mentions under."),
+    )
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "UTF-8, comma or semicolon separated, with a header row. Required columns: "
+            "id, url, text, published_at, author. Optional: author_name, author_followers, "
+            "language, platform, reply_to_id, likes, shares, replies."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s MB; the limit is %(limit)s MB.")
+                % {
+                    "size": round(upload.size / 1_048_576, 1),
+                    "limit": MAX_UPLOAD_BYTES // 1_048_576,
+                }
+            )
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise forms.ValidationError(
+                _("The file is not UTF-8 text (byte %(position)s). Export it as UTF-8 CSV.")
+                % {"position": error.start}
+            ) from error
+
+
+class QuarantineDiscardForm(forms.Form):
+    justification = forms.CharField(
+        label=_("Why discard it?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        min_length=5,
+        max_length=500,
+    )

@@ -1,0 +1,277 @@
+"""Idempotent ingest: upsert authors and mentions on their natural keys, in bulk.
+
+Callers hold the transaction (the poller commits a page and its cursor together). The
+ids of mentions that did not exist before are returned for the hand-off to scoring.
+On Postgres a batch is COPYed into temporary tables and merged with one
+INSERT … ON CONFLICT per table (see `_postgres_copy_upsert`); elsewhere (the embedded
+SQLite default) Django's bulk upserts do the same work more slowly.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from monitoring.connectors.base import AuthorIn, MentionIn, QuarantinedIn
+from monitoring.models import Author, Mention, QuarantinedItem
+from monitoring.text import detect_languages
+
+BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    new_mention_ids: list[int]
+    seen: int  # distinct mentions in the batch (new + already stored)
+
+
+def ingest_mentions(mentions: Sequence[MentionIn], *, source_id: int | None) -> IngestResult:
+    unique = _dedupe(mentions)
+    if not unique:
+        return IngestResult(new_mention_ids=[], seen=0)
+    languages = _languages(unique)
+    writer = _postgres_copy_upsert if connection.vendor == "postgresql" else _orm_upsert
+    new_ids: list[int] = []
+    with transaction.atomic():
+        for start in range(0, len(unique), BATCH_SIZE):
+            chunk = unique[start : start + BATCH_SIZE]
+            new_ids += writer(chunk, languages[start : start + BATCH_SIZE], source_id)
+    return IngestResult(new_mention_ids=new_ids, seen=len(unique))
+
+
+def quarantine(items: Sequence[QuarantinedIn], *, platform: str, source_id: int | None) -> int:
+    QuarantinedItem.objects.bulk_create(
+        QuarantinedItem(
+            source_id=source_id, platform=platform, reason=item.reason[:2000], raw=item.raw
+        )
+        for item in items
+    )
+    return len(items)
+
+
+def _dedupe(mentions: Sequence[MentionIn]) -> list[MentionIn]:
+    """One row per (platform, external_id), the last served copy winning; sorted so that
+    concurrent transactions lock rows in the same order (no deadlocks)."""
+    by_key = {(mention.platform, mention.external_id): mention for mention in mentions}
+    return [by_key[key] for key in sorted(by_key)]
+
+
+def _languages(mentions: list[MentionIn]) -> list[str]:
+    missing = [index for index, mention in enumerate(mentions) if not mention.language]
+    languages = [mention.language[:8].lower() for mention in mentions]
+    if missing:
+        detected = detect_languages([mentions[index].text for index in missing])
+        for index, language in zip(missing, detected, strict=True):
+            languages[index] = language
+    return languages
+
+
+def _orm_upsert(
+    mentions: list[MentionIn], languages: list[str], source_id: int | None
+) -> list[int]:
+    """Portable path (the embedded SQLite default): Django's bulk upserts."""
+    authors = _orm_upsert_authors(mentions)
+    return _orm_upsert_mentions(mentions, languages, authors, source_id)
+
+
+def _orm_upsert_authors(mentions: list[MentionIn]) -> dict[tuple[str, str], int]:
+    now = timezone.now()
+    latest = _latest_authors(mentions)
+    known_followers = {
+        (platform, handle): followers
+        for platform, handle, followers in Author.objects.filter(_keys_filter(latest, "handle"))
+        .exclude(followers=None)
+        .values_list("platform", "handle", "followers")
+    }
+    rows = [
+        Author(
+            platform=platform,
+            handle=handle,
+            display_name=author.display_name[:255],
+            # A page that does not state the follower count must not erase a known one.
+            followers=author.followers
+            if author.followers is not None
+            else known_followers.get((platform, handle)),
+            verified=author.verified,
+            url=author.url[:2000],
+            first_seen_at=now,
+            last_seen_at=now,
+        )
+        for (platform, handle), author in latest.items()
+    ]
+    created = Author.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["platform", "handle"],
+        update_fields=["display_name", "followers", "verified", "url", "last_seen_at"],
+    )
+    return {(author.platform, author.handle): author.pk for author in created}
+
+
+def _orm_upsert_mentions(
+    mentions: list[MentionIn],
+    languages: list[str],
+    author_ids: dict[tuple[str, str], int],
+    source_id: int | None,
+) -> list[int]:
+    keys = {(mention.platform, mention.external_id) for mention in mentions}
+    existing = set(
+        Mention.objects.filter(_keys_filter(keys, "external_id")).values_list(
+            "platform", "external_id"
+        )
+    )
+    now = timezone.now()
+    rows = [
+        Mention(
+            platform=mention.platform,
+            external_id=mention.external_id[:512],
+            source_id=source_id,
+            author_id=author_ids[(mention.platform, mention.author.handle[:255])],
+            url=mention.url[:2000],
+            text=_clean_text(mention.text),
+            language=language,
+            published_at=_aware(mention.published_at),
+            ingested_at=now,
+            reply_to_id=mention.reply_to_id[:512],
+            thread_id=mention.thread_id[:512],
+            engagement=mention.engagement,
+            raw=mention.raw,
+        )
+        for mention, language in zip(mentions, languages, strict=True)
+    ]
+    stored = Mention.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["platform", "external_id"],
+        # Re-polls refresh what changes on a platform (edits, counts), never who/when/where.
+        update_fields=["text", "engagement", "raw"],
+    )
+    return [
+        mention.pk for mention in stored if (mention.platform, mention.external_id) not in existing
+    ]
+
+
+def _keys_filter(keys, field: str) -> Q:
+    """(platform, value) pairs → one OR-ed filter, grouped by platform (index friendly)."""
+    by_platform: dict[str, list[str]] = {}
+    for platform, value in keys:
+        by_platform.setdefault(platform, []).append(value)
+    query = Q(pk__in=[])
+    for platform, values in by_platform.items():
+        query |= Q(platform=platform, **{f"{field}__in": values})
+    return query
+
+
+def _aware(value: datetime) -> datetime:
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
+# --- Postgres: COPY into temporary tables, then one merge per table ------------------------
+_CREATE_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS ingest_author_stage (
+    platform text, handle text, display_name text, followers bigint, verified boolean, url text
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS ingest_mention_stage (
+    platform text, external_id text, author_handle text, url text, text text, language text,
+    published_at timestamptz, reply_to_id text, thread_id text, engagement jsonb, raw jsonb
+) ON COMMIT DELETE ROWS;
+TRUNCATE ingest_author_stage, ingest_mention_stage;
+"""
+_MERGE_AUTHORS = """
+INSERT INTO monitoring_author
+    (platform, handle, display_name, followers, verified, url, first_seen_at, last_seen_at)
+SELECT platform, handle, display_name, followers, verified, url, %(now)s, %(now)s
+FROM ingest_author_stage ORDER BY platform, handle
+ON CONFLICT (platform, handle) DO UPDATE SET
+    display_name = EXCLUDED.display_name,
+    -- a page that does not state the follower count must not erase a known one
+    followers = COALESCE(EXCLUDED.followers, monitoring_author.followers),
+    verified = EXCLUDED.verified,
+    url = EXCLUDED.url,
+    last_seen_at = EXCLUDED.last_seen_at
+"""
+_MERGE_MENTIONS = """
+INSERT INTO monitoring_mention
+    (platform, external_id, source_id, author_id, url, text, language, published_at,
+     ingested_at, reply_to_id, thread_id, engagement, raw)
+SELECT m.platform, m.external_id, %(source_id)s, a.id, m.url, m.text, m.language,
+       m.published_at, %(now)s, m.reply_to_id, m.thread_id, m.engagement, m.raw
+FROM ingest_mention_stage m
+JOIN monitoring_author a ON a.platform = m.platform AND a.handle = m.author_handle
+ORDER BY m.platform, m.external_id
+ON CONFLICT (platform, external_id) DO UPDATE SET
+    -- re-polls refresh what changes on a platform (edits, counts), never who/when/where
+    text = EXCLUDED.text, engagement = EXCLUDED.engagement, raw = EXCLUDED.raw
+RETURNING id, (xmax = 0) AS inserted
+"""
+
+
+def _postgres_copy_upsert(
+    mentions: list[MentionIn], languages: list[str], source_id: int | None
+) -> list[int]:
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_CREATE_STAGING)
+        raw_cursor = cursor.cursor  # psycopg's own cursor, for COPY
+        with raw_cursor.copy(
+            "COPY ingest_author_stage (platform, handle, display_name, followers, verified, url)"
+            " FROM STDIN"
+        ) as copy:
+            for (platform, handle), author in _latest_authors(mentions).items():
+                copy.write_row(
+                    (
+                        platform,
+                        handle,
+                        _clean_text(author.display_name[:255]),
+                        author.followers,
+                        author.verified,
+                        author.url[:2000],
+                    )
+                )
+        with raw_cursor.copy(
+            "COPY ingest_mention_stage (platform, external_id, author_handle, url, text,"
+            " language, published_at, reply_to_id, thread_id, engagement, raw) FROM STDIN"
+        ) as copy:
+            for mention, language in zip(mentions, languages, strict=True):
+                copy.write_row(
+                    (
+                        mention.platform,
+                        mention.external_id[:512],
+                        mention.author.handle[:255],
+                        mention.url[:2000],
+                        _clean_text(mention.text),
+                        language,
+                        _aware(mention.published_at),
+                        mention.reply_to_id[:512],
+                        mention.thread_id[:512],
+                        _json(mention.engagement),
+                        _json(mention.raw),
+                    )
+                )
+        cursor.execute(_MERGE_AUTHORS, {"now": now})
+        cursor.execute(_MERGE_MENTIONS, {"now": now, "source_id": source_id})
+        return [mention_id for mention_id, inserted in cursor.fetchall() if inserted]
+
+
+def _latest_authors(mentions: list[MentionIn]) -> dict[tuple[str, str], AuthorIn]:
+    """Each author once, as described by their most recent mention in the batch."""
+    latest: dict[tuple[str, str], MentionIn] = {}
+    for mention in mentions:
+        key = (mention.platform, mention.author.handle[:255])
+        if key not in latest or mention.published_at >= latest[key].published_at:
+            latest[key] = mention
+    return {key: latest[key].author for key in sorted(latest)}
+
+
+def _clean_text(value: str) -> str:
+    # Postgres text cannot hold NUL characters; platforms occasionally send them.
+    return value.replace("\x00", "")
+
+
+def _json(value) -> str:
+    # jsonb refuses the \u0000 escape for the same reason.
+    return json.dumps(value, ensure_ascii=False, default=str).replace("\\u0000", "")

@@ -1,0 +1,252 @@
+"""Polling sources: leases (one poller per source), page commits, backoff and health.
+
+A poll holds a lease on its source (a token with an expiry, taken with one conditional
+UPDATE), so two workers never poll one source at once, and a killed worker's lease simply
+expires. Each page is committed in one transaction together with the source's new cursor,
+and only while the lease is still ours; a crash loses at most the page in flight, which
+the next poll fetches again from the committed cursor.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from celery import current_app
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from monitoring.connectors import connector_for
+from monitoring.connectors.base import (
+    ConnectorError,
+    Page,
+    PermanentError,
+    RateLimited,
+    SourceConfig,
+)
+from monitoring.credentials import resolve_credentials
+from monitoring.ingest import IngestResult, ingest_mentions, quarantine
+from monitoring.models import Source, SourceAlert, SourceHealth
+from monitoring.platforms import POLLED_PLATFORMS
+
+logger = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """Another poller took the source over (our lease expired); our page is not committed."""
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    status: str  # "ok", "busy", "rate_limited", "failed", "lease_lost"
+    pages: int = 0
+    new_mentions: int = 0
+    error: str = ""
+
+
+def poll_setting(name: str):
+    return settings.MONITORING[name]
+
+
+# --- dispatch ---------------------------------------------------------------------------
+def due_sources(now=None) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        Source.objects.filter(enabled=True, platform__in=POLLED_PLATFORMS)
+        .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+        .order_by("next_poll_at")
+        .values_list("pk", flat=True)
+    )
+
+
+def dispatch_due_polls() -> list[int]:
+    """Enqueue one poll per due source; push its next poll forward so it is not queued twice."""
+    from monitoring.tasks import poll_source
+
+    now = timezone.now()
+    dispatched = []
+    for source_id in due_sources(now):
+        source = Source.objects.only("poll_interval_seconds").get(pk=source_id)
+        claimed = Source.objects.filter(
+            Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now), pk=source_id
+        ).update(next_poll_at=now + timedelta(seconds=source.poll_interval_seconds))
+        if claimed:
+            poll_source.delay(source_id)
+            dispatched.append(source_id)
+    return dispatched
+
+
+# --- leases -----------------------------------------------------------------------------
+def acquire_lease(source_id: int) -> uuid.UUID | None:
+    now = timezone.now()
+    token = uuid.uuid4()
+    taken = Source.objects.filter(
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now), pk=source_id
+    ).update(
+        lease_token=token,
+        lease_expires_at=now + timedelta(seconds=poll_setting("LEASE_SECONDS")),
+        last_polled_at=now,
+    )
+    return token if taken else None
+
+
+def release_lease(source_id: int, token: uuid.UUID) -> None:
+    Source.objects.filter(pk=source_id, lease_token=token).update(
+        lease_token=None, lease_expires_at=None
+    )
+
+
+def _locked_source_if_ours(source_id: int, token: uuid.UUID) -> Source:
+    source = Source.objects.select_for_update().get(pk=source_id)
+    if source.lease_token != token or source.lease_expires_at < timezone.now():
+        raise LeaseLost(f"source {source_id}: lease lost")
+    return source
+
+
+# --- one poll ---------------------------------------------------------------------------
+def source_config(source: Source) -> SourceConfig:
+    return SourceConfig(
+        platform=source.platform,
+        kind=source.kind,
+        query=source.query,
+        base_url=source.base_url,
+        credentials=resolve_credentials(source.credentials_ref),
+        timeout_seconds=poll_setting("HTTP_TIMEOUT_SECONDS"),
+    )
+
+
+def poll(source_id: int) -> PollOutcome:
+    """Fetch and commit pages until the source has nothing more (or the page budget ends)."""
+    token = acquire_lease(source_id)
+    if token is None:
+        return PollOutcome(status="busy")
+    pages = new_mentions = 0
+    try:
+        source = Source.objects.get(pk=source_id)
+        connector = connector_for(source.platform)
+        config = source_config(source)
+        cursor = source.cursor
+        for _ in range(poll_setting("MAX_PAGES_PER_POLL")):
+            page = connector.fetch(config, cursor)
+            result = commit_page(source_id, token, page)
+            pages += 1
+            new_mentions += len(result.new_mention_ids)
+            cursor = page.next_cursor
+            if not page.has_more:
+                break
+    except LeaseLost as error:
+        logger.warning("%s", error)
+        return PollOutcome(status="lease_lost", pages=pages, new_mentions=new_mentions)
+    except RateLimited as error:
+        record_rate_limited(source_id, token, error)
+        return PollOutcome("rate_limited", pages, new_mentions, str(error))
+    except ConnectorError as error:
+        record_failure(source_id, token, error)
+        return PollOutcome("failed", pages, new_mentions, str(error))
+    finally:
+        release_lease(source_id, token)
+    record_success(source_id, token)
+    return PollOutcome(status="ok", pages=pages, new_mentions=new_mentions)
+
+
+def commit_page(source_id: int, token: uuid.UUID, page: Page) -> IngestResult:
+    """Store a page's mentions, quarantined items and the next cursor in one transaction."""
+    with transaction.atomic():
+        source = _locked_source_if_ours(source_id, token)
+        result = ingest_mentions(page.mentions, source_id=source_id)
+        quarantine(page.quarantined, platform=source.platform, source_id=source_id)
+        Source.objects.filter(pk=source_id).update(
+            cursor=page.next_cursor,
+            lease_expires_at=timezone.now() + timedelta(seconds=poll_setting("LEASE_SECONDS")),
+        )
+        hand_off_new_mentions(result.new_mention_ids)
+    return result
+
+
+def hand_off_new_mentions(mention_ids: list[int]) -> None:
+    """After commit, give the new mentions to the next stage (one task, ids only)."""
+    task_name = poll_setting("NEW_MENTIONS_TASK")
+    if mention_ids and task_name:
+        transaction.on_commit(lambda: current_app.send_task(task_name, args=[mention_ids]))
+
+
+# --- outcomes ---------------------------------------------------------------------------
+def record_success(source_id: int, token: uuid.UUID) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        source = Source.objects.select_for_update().get(pk=source_id)
+        source.last_success_at = now
+        source.consecutive_failures = 0
+        source.health = SourceHealth.HEALTHY
+        source.next_poll_at = now + timedelta(seconds=source.poll_interval_seconds)
+        source.save(
+            update_fields=["last_success_at", "consecutive_failures", "health", "next_poll_at"]
+        )
+        SourceAlert.objects.filter(source_id=source_id, resolved_at=None).update(resolved_at=now)
+
+
+def record_rate_limited(source_id: int, token: uuid.UUID, error: RateLimited) -> None:
+    """Honour the platform's wait; a rate limit degrades health but is not a failure."""
+    now = timezone.now()
+    wait = max(error.retry_after_seconds, 1.0)
+    Source.objects.filter(pk=source_id).update(
+        next_poll_at=now + timedelta(seconds=wait),
+        health=SourceHealth.DEGRADED,
+        last_error=str(error)[:2000],
+        last_error_at=now,
+    )
+
+
+def record_failure(source_id: int, token: uuid.UUID, error: ConnectorError) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        source = Source.objects.select_for_update().get(pk=source_id)
+        source.consecutive_failures += 1
+        source.last_error = f"{type(error).__name__}: {error}"[:2000]
+        source.last_error_at = now
+        source.next_poll_at = now + timedelta(seconds=backoff_seconds(source, error))
+        failing = source.consecutive_failures >= poll_setting("FAILING_AFTER")
+        source.health = SourceHealth.FAILING if failing else SourceHealth.DEGRADED
+        source.save(
+            update_fields=[
+                "consecutive_failures",
+                "last_error",
+                "last_error_at",
+                "next_poll_at",
+                "health",
+            ]
+        )
+        if failing:
+            raise_alert(source)
+
+
+def backoff_seconds(source: Source, error: ConnectorError) -> float:
+    """Exponential backoff with full jitter (Celery's own formula), capped; permanent
+    errors wait the maximum, since retrying soon cannot help."""
+    maximum = poll_setting("BACKOFF_MAX_SECONDS")
+    if isinstance(error, PermanentError):
+        return maximum
+    return max(
+        1.0,
+        get_exponential_backoff_interval(
+            factor=poll_setting("BACKOFF_BASE_SECONDS"),
+            retries=source.consecutive_failures - 1,
+            maximum=maximum,
+            full_jitter=True,
+        ),
+    )
+
+
+def raise_alert(source: Source) -> None:
+    if SourceAlert.objects.filter(source=source, resolved_at=None).exists():
+        return
+    message = (
+        f"{source.name} failed {source.consecutive_failures} polls in a row; "
+        f"last error: {source.last_error}"
+    )
+    SourceAlert.objects.create(source=source, message=message)
+    logger.error("source failing: %s", message)

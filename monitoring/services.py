@@ -1,0 +1,177 @@
+"""Writes of the monitoring app: sources, quarantine review, pushed and uploaded mentions.
+
+Each function checks permission (where a person acts), changes state in one transaction
+and writes the audit event.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from crisis.roles import Perm
+from crisis.services.audit import record_audit_event
+from crisis.services.permissions import require_permission
+from monitoring.connectors import connector_for
+from monitoring.connectors.base import MentionIn, QuarantinedIn, split_good_and_bad
+from monitoring.connectors.csv import RowError, parse_rows
+from monitoring.ingest import ingest_mentions, quarantine
+from monitoring.models import Mention, QuarantinedItem, QuarantineStatus, Source
+from monitoring.platforms import Platform
+from monitoring.polling import hand_off_new_mentions
+
+AUDITED_SOURCE_FIELDS = (
+    "name",
+    "platform",
+    "kind",
+    "query",
+    "base_url",
+    "poll_interval_seconds",
+    "enabled",
+    "credentials_ref",
+)
+
+
+def _source_snapshot(source: Source) -> dict:
+    return {field: getattr(source, field) for field in AUDITED_SOURCE_FIELDS}
+
+
+def save_source(*, actor, source: Source) -> Source:
+    """Create or update a source (from a validated form instance)."""
+    require_permission(actor, Perm.MANAGE_SOURCES)
+    with transaction.atomic():
+        before = None
+        if source.pk:
+            before = _source_snapshot(Source.objects.get(pk=source.pk))
+            changed_target = (
+                before["platform"] != source.platform
+                or before["query"] != source.query
+                or before["kind"] != source.kind
+                or before["base_url"] != source.base_url
+            )
+            if changed_target:
+                source.cursor = {}  # a new target starts from its newest items
+        source.next_poll_at = timezone.now() if source.enabled else None
+        source.save()
+        record_audit_event(
+            actor=actor,
+            verb="source.update" if before else "source.create",
+            target=source,
+            before=before,
+            after=_source_snapshot(source),
+        )
+    return source
+
+
+def delete_source(*, actor, source: Source) -> None:
+    """Delete a source; its mentions stay (they keep their platform and author)."""
+    require_permission(actor, Perm.MANAGE_SOURCES)
+    with transaction.atomic():
+        record_audit_event(
+            actor=actor, verb="source.delete", target=source, before=_source_snapshot(source)
+        )
+        source.delete()
+
+
+def poll_now(*, actor, source: Source) -> None:
+    require_permission(actor, Perm.MANAGE_SOURCES)
+    Source.objects.filter(pk=source.pk).update(next_poll_at=timezone.now())
+    record_audit_event(actor=actor, verb="source.poll_now", target=source)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    stored: int
+    new: int
+    quarantined: int
+
+
+def accept_pushed_items(*, source: Source, items: list) -> Accepted:
+    """Store what a webhook pushed: good items ingested, malformed ones quarantined."""
+    connector = connector_for(Platform.WEBHOOK)
+    good, bad = split_good_and_bad(items, connector.parse_item)
+    return _store(good, bad, platform=Platform.WEBHOOK, source_id=source.pk)
+
+
+@dataclass(frozen=True, slots=True)
+class CsvImportResult:
+    accepted: Accepted
+    errors: list[RowError]
+
+
+def import_csv(*, actor, text: str, source: Source | None) -> CsvImportResult:
+    """Store every valid row; report each invalid one by line and field (nothing stored)."""
+    require_permission(actor, Perm.MANAGE_SOURCES)
+    mentions, errors = parse_rows(text)
+    source_id = source.pk if source else None
+    accepted = _store(mentions, [], platform=Platform.CSV, source_id=source_id)
+    record_audit_event(
+        actor=actor,
+        verb="mentions.import_csv",
+        target=source,
+        after={"stored": accepted.stored, "new": accepted.new, "rejected_rows": len(errors)},
+    )
+    return CsvImportResult(accepted=accepted, errors=errors)
+
+
+def _store(
+    good: list[MentionIn], bad: list[QuarantinedIn], *, platform: str, source_id: int | None
+) -> Accepted:
+    with transaction.atomic():
+        result = ingest_mentions(good, source_id=source_id)
+        quarantine(bad, platform=platform, source_id=source_id)
+        hand_off_new_mentions(result.new_mention_ids)
+    return Accepted(stored=result.seen, new=len(result.new_mention_ids), quarantined=len(bad))
+
+
+class StillMalformed(Exception):
+    pass
+
+
+def reprocess_quarantined(*, actor, item: QuarantinedItem) -> QuarantinedItem:
+    """Parse the kept payload again (after a connector fix); store it if it now parses."""
+    require_permission(actor, Perm.MANAGE_SOURCES)
+    connector = connector_for(item.platform)
+    good, bad = split_good_and_bad([item.raw], connector.parse_item)
+    if bad:
+        QuarantinedItem.objects.filter(pk=item.pk).update(
+            attempts=F("attempts") + 1, reason=bad[0].reason[:2000]
+        )
+        raise StillMalformed(bad[0].reason)
+    with transaction.atomic():
+        item = QuarantinedItem.objects.select_for_update().get(pk=item.pk)
+        result = ingest_mentions(good, source_id=item.source_id)
+        hand_off_new_mentions(result.new_mention_ids)
+        item.attempts += 1
+        item.status = QuarantineStatus.REPROCESSED
+        item.resolved_at = timezone.now()
+        item.resolved_by = actor
+        item.mention_id = _stored_mention_id(good[0])
+        item.save(update_fields=["attempts", "status", "resolved_at", "resolved_by", "mention"])
+        record_audit_event(actor=actor, verb="quarantine.reprocess", target=item)
+    return item
+
+
+def _stored_mention_id(mention: MentionIn) -> int | None:
+    return (
+        Mention.objects.filter(platform=mention.platform, external_id=mention.external_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def discard_quarantined(*, actor, item: QuarantinedItem, justification: str) -> QuarantinedItem:
+    require_permission(actor, Perm.MANAGE_SOURCES)
+    with transaction.atomic():
+        item.status = QuarantineStatus.DISCARDED
+        item.resolved_at = timezone.now()
+        item.resolved_by = actor
+        item.save(update_fields=["status", "resolved_at", "resolved_by"])
+        record_audit_event(
+            actor=actor,
+            verb="quarantine.discard",
+            target=item,
+            after={"justification": justification},
+        )
+    return item
