@@ -11,16 +11,7 @@ from monitoring.platforms import SUPPORTED_QUERIES, Platform, QueryKind
 class SourceForm(forms.ModelForm):
     class Meta:
         model = Source
-        fields = [
-            "name",
-            "platform",
-            "kind",
-            "query",
-            "base_url",
-            "poll_interval_seconds",
-            "enabled",
-            "credentials_ref",
-        ]
+        fields = Source.EDITABLE_FIELDS
 
     def clean(self):
         cleaned = super().clean()

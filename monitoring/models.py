@@ -21,6 +21,18 @@ credentials_ref_validator = RegexValidator(
 
 
 class Source(models.Model):
+    # What people edit (form) and what the audit log records of a change (services).
+    EDITABLE_FIELDS = (
+        "name",
+        "platform",
+        "kind",
+        "query",
+        "base_url",
+        "poll_interval_seconds",
+        "enabled",
+        "credentials_ref",
+    )
+
     name = models.CharField(_("name"), max_length=120)
     platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
     kind = models.CharField(_("what to watch"), max_length=16, choices=QueryKind.choices)

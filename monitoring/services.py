@@ -21,20 +21,9 @@ from monitoring.models import Mention, QuarantinedItem, QuarantineStatus, Source
 from monitoring.platforms import Platform
 from monitoring.polling import hand_off_new_mentions
 
-AUDITED_SOURCE_FIELDS = (
-    "name",
-    "platform",
-    "kind",
-    "query",
-    "base_url",
-    "poll_interval_seconds",
-    "enabled",
-    "credentials_ref",
-)
-
 
 def _source_snapshot(source: Source) -> dict:
-    return {field: getattr(source, field) for field in AUDITED_SOURCE_FIELDS}
+    return {field: getattr(source, field) for field in Source.EDITABLE_FIELDS}
 
 
 def save_source(*, actor, source: Source) -> Source:

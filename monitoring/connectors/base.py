@@ -235,5 +235,48 @@ def parse_datetime(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def count_or_none(value: Any) -> int | None:
+    """An integer count as platforms send it (int, integral float, digit string), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def followers_or_none(value: Any) -> int | None:
+    # Some servers send -1 for a count the account hides; that is "unknown", not a number.
+    count = count_or_none(value)
+    return count if count is not None and count >= 0 else None
+
+
+def text_or_empty(value: Any) -> str:
+    if value is None or isinstance(value, bool | dict | list):
+        return ""
+    return str(value)
+
+
+def iso639_1(value: Any) -> str:
+    """ "pt-BR" → "pt"; anything that is not a two-letter code → "" (unknown)."""
+    code = text_or_empty(value).strip().lower().replace("_", "-").split("-")[0]
+    return code if len(code) == 2 and code.isalpha() else ""
+
+
+def describe_shape(payload: Any) -> str:
+    """A short description of an unexpected body, for error messages (never its content)."""
+    if isinstance(payload, dict):
+        return "object with keys " + ", ".join(sorted(map(str, payload))[:8])
+    return type(payload).__name__
+
+
+def bearer_headers(source: SourceConfig) -> dict[str, str]:
+    token = (source.credentials or {}).get("access_token")
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def jittered(seconds: float, spread: float = 0.1) -> float:
     return seconds * (1 + random.uniform(-spread, spread))  # noqa: S311 - not cryptographic

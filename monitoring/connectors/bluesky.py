@@ -46,13 +46,15 @@ def split(payload: Any) -> list:
             ]
         if "uri" in payload and ("record" in payload or "author" in payload):
             return [payload]
-    raise base.MalformedPayload(f"not a Bluesky posts, feed or thread body: {_shape(payload)}")
+    raise base.MalformedPayload(
+        f"not a Bluesky posts, feed or thread body: {base.describe_shape(payload)}"
+    )
 
 
 def parse_item(item: Any) -> base.MentionIn:
     """One PostView (or a feed item wrapping one) to a mention."""
     post = _post_view(item)
-    uri = _string(post.get("uri"))
+    uri = base.text_or_empty(post.get("uri"))
     if not uri.startswith("at://"):
         raise base.MalformedItem(f"post has no at:// uri: {uri!r}")
     record = post.get("record") if isinstance(post.get("record"), dict) else post.get("value")
@@ -61,8 +63,8 @@ def parse_item(item: Any) -> base.MentionIn:
     author = post.get("author")
     if not isinstance(author, dict):
         raise base.MalformedItem(f"post {uri} has no author")
-    did = _string(author.get("did")) or uri.removeprefix("at://").split("/", 1)[0]
-    handle = _string(author.get("handle"))
+    did = base.text_or_empty(author.get("did")) or uri.removeprefix("at://").split("/", 1)[0]
+    handle = base.text_or_empty(author.get("handle"))
     if not handle or handle == "handle.invalid":
         # An account whose handle no longer resolves is still reachable by its DID.
         handle = did
@@ -75,17 +77,19 @@ def parse_item(item: Any) -> base.MentionIn:
         platform=PLATFORM,
         external_id=uri,
         url=f"{WEB_ROOT}/profile/{handle}/post/{uri.rstrip('/').rsplit('/', 1)[-1]}",
-        text=_string(record.get("text")),
+        text=base.text_or_empty(record.get("text")),
         published_at=_published_at(record, post, uri),
         author=base.AuthorIn(
             handle=handle,
-            display_name=_string(author.get("displayName")),
-            followers=_followers(author.get("followersCount")),
+            display_name=base.text_or_empty(author.get("displayName")),
+            followers=base.followers_or_none(author.get("followersCount")),
             verified=isinstance(verification, dict)
             and verification.get("verifiedStatus") == "valid",
             url=f"{WEB_ROOT}/profile/{handle}",
         ),
-        language=_first_language(record.get("langs")),
+        language=base.iso639_1(
+            (record.get("langs") or [""])[0] if isinstance(record.get("langs"), list) else ""
+        ),
         reply_to_id=reply_to_id,
         # A post that replies to nothing is the root of its own thread.
         thread_id=_ref_uri(reply.get("root")) or ("" if reply_to_id else uri),
@@ -130,7 +134,7 @@ def fetch(
     response = base.get(
         f"{root}/xrpc/app.bsky.feed.searchPosts",
         params=params,
-        headers=_auth_headers(source),
+        headers=base.bearer_headers(source),
         session=session,
         timeout=source.timeout_seconds,
     )
@@ -191,7 +195,7 @@ def _thread_posts(thread: Any) -> list:
 def _is_post_node(node: Any) -> bool:
     if not isinstance(node, dict) or node.get("notFound") or node.get("blocked"):
         return False
-    node_type = _string(node.get("$type"))
+    node_type = base.text_or_empty(node.get("$type"))
     if node_type.endswith(("#notFoundPost", "#blockedPost")):
         return False
     return isinstance(node.get("post"), dict)
@@ -251,59 +255,19 @@ def _format_instant(instant: datetime) -> str:
 
 
 def _ref_uri(ref: Any) -> str:
-    return _string(ref.get("uri")) if isinstance(ref, dict) else ""
+    return base.text_or_empty(ref.get("uri")) if isinstance(ref, dict) else ""
 
 
 def _record_type(record: Any) -> str:
-    return _string(record.get("$type")) if isinstance(record, dict) else ""
+    return base.text_or_empty(record.get("$type")) if isinstance(record, dict) else ""
 
 
 def _engagement(post: dict) -> dict[str, int]:
     counts = {
-        "likes": _count(post.get("likeCount")),
-        "reposts": _count(post.get("repostCount")),
-        "replies": _count(post.get("replyCount")),
-        "quotes": _count(post.get("quoteCount")),
-        "bookmarks": _count(post.get("bookmarkCount")),
+        "likes": base.count_or_none(post.get("likeCount")),
+        "reposts": base.count_or_none(post.get("repostCount")),
+        "replies": base.count_or_none(post.get("replyCount")),
+        "quotes": base.count_or_none(post.get("quoteCount")),
+        "bookmarks": base.count_or_none(post.get("bookmarkCount")),
     }
     return {name: value for name, value in counts.items() if value is not None}
-
-
-def _first_language(langs: Any) -> str:
-    if not isinstance(langs, list) or not langs:
-        return ""
-    code = _string(langs[0]).strip().lower().replace("_", "-").split("-")[0]
-    return code if len(code) == 2 and code.isalpha() else ""
-
-
-def _auth_headers(source: base.SourceConfig) -> dict[str, str]:
-    token = (source.credentials or {}).get("access_token")
-    return {"Authorization": f"Bearer {token}"} if token else {}
-
-
-def _followers(value: Any) -> int | None:
-    # Some servers send -1 for a count the account hides; that is "unknown", not a number.
-    count = _count(value)
-    return count if count is not None and count >= 0 else None
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
-def _string(value: Any) -> str:
-    if value is None or isinstance(value, bool | dict | list):
-        return ""
-    return str(value)
-
-
-def _shape(payload: Any) -> str:
-    if isinstance(payload, dict):
-        return "object with keys " + ", ".join(sorted(map(str, payload))[:8])
-    return type(payload).__name__

@@ -39,7 +39,9 @@ def split(payload: Any) -> list:
             return [payload]
         if {"status", "last_status", "type"} & payload.keys():  # one notification/conversation
             return _statuses_in_element(payload)
-    raise base.MalformedPayload(f"not a Mastodon status list, search or context: {_shape(payload)}")
+    raise base.MalformedPayload(
+        f"not a Mastodon status list, search or context: {base.describe_shape(payload)}"
+    )
 
 
 def parse_item(item: Any) -> base.MentionIn:
@@ -52,20 +54,20 @@ def parse_item(item: Any) -> base.MentionIn:
     if not isinstance(item, dict):
         raise base.MalformedItem(f"status is not a JSON object but {type(item).__name__}")
     status = item["reblog"] if isinstance(item.get("reblog"), dict) else item
-    status_id = _string(status.get("id"))
+    status_id = base.text_or_empty(status.get("id"))
     if not status_id:
         raise base.MalformedItem("status has no id")
-    url = _string(status.get("url")) or _string(status.get("uri"))
+    url = base.text_or_empty(status.get("url")) or base.text_or_empty(status.get("uri"))
     if not url:
         raise base.MalformedItem(f"status {status_id} has neither url nor uri")
     published_at = base.parse_datetime(status.get("created_at"))
     account = status.get("account")
     if not isinstance(account, dict):
         raise base.MalformedItem(f"status {status_id} has no account")
-    handle = _string(account.get("acct")) or _string(account.get("username"))
+    handle = base.text_or_empty(account.get("acct")) or base.text_or_empty(account.get("username"))
     if not handle:
         raise base.MalformedItem(f"status {status_id} has an account without acct or username")
-    reply_to_id = _string(status.get("in_reply_to_id"))
+    reply_to_id = base.text_or_empty(status.get("in_reply_to_id"))
     return base.MentionIn(
         platform=PLATFORM,
         external_id=status_id,
@@ -74,17 +76,17 @@ def parse_item(item: Any) -> base.MentionIn:
         published_at=published_at,
         author=base.AuthorIn(
             handle=handle,
-            display_name=_string(account.get("display_name")),
-            followers=_followers(account.get("followers_count")),
+            display_name=base.text_or_empty(account.get("display_name")),
+            followers=base.followers_or_none(account.get("followers_count")),
             # Mastodon has no blue tick; a link the server verified (rel=me) is the
             # closest thing to an identity check it offers.
             verified=any(
                 isinstance(field, dict) and field.get("verified_at")
                 for field in account.get("fields") or []
             ),
-            url=_string(account.get("url")),
+            url=base.text_or_empty(account.get("url")),
         ),
-        language=_iso639_1(status.get("language")),
+        language=base.iso639_1(status.get("language")),
         reply_to_id=reply_to_id,
         # The API names no thread root; a post that replies to nothing is its own root.
         thread_id="" if reply_to_id else status_id,
@@ -111,7 +113,7 @@ def fetch(
     query = (source.query or "").strip()
     if not query:
         raise base.PermanentError("a Mastodon source needs a query")
-    headers = _auth_headers(source)
+    headers = base.bearer_headers(source)
     limit = max(1, min(source.page_size or MAX_LIMIT, MAX_LIMIT))
     params: dict[str, Any] = {"limit": limit}
     if cursor.get("min_id"):
@@ -139,7 +141,7 @@ def fetch(
     for item in items:
         # The position in the timeline is the id of what was served (a boost's own id),
         # not the boosted status's, which may be years older.
-        item_id = _string(item.get("id")) if isinstance(item, dict) else ""
+        item_id = base.text_or_empty(item.get("id")) if isinstance(item, dict) else ""
         if item_id and (not newest or _is_newer(item_id, str(newest))):
             newest = item_id
     if newest:
@@ -168,7 +170,7 @@ def _look_up_account(
         timeout=source.timeout_seconds,
     )
     account = base.decode_json(response)
-    account_id = _string(account.get("id")) if isinstance(account, dict) else ""
+    account_id = base.text_or_empty(account.get("id")) if isinstance(account, dict) else ""
     if not account_id:
         raise base.MalformedPayload(f"account lookup for {acct!r} returned no id")
     # A new account means the old position no longer applies.
@@ -197,17 +199,17 @@ def _looks_like_status(value: dict) -> bool:
 
 def _status_text(status: dict) -> str:
     # A deleted status comes back with its plain source in "text" instead of "content".
-    body = html_to_text(status.get("content")) or _string(status.get("text"))
-    spoiler = _string(status.get("spoiler_text")).strip()
+    body = html_to_text(status.get("content")) or base.text_or_empty(status.get("text"))
+    spoiler = base.text_or_empty(status.get("spoiler_text")).strip()
     return f"{spoiler}\n\n{body}" if spoiler and body else spoiler or body
 
 
 def _engagement(status: dict) -> dict[str, int]:
     counts = {
-        "likes": _count(status.get("favourites_count")),
-        "reposts": _count(status.get("reblogs_count")),
-        "replies": _count(status.get("replies_count")),
-        "quotes": _count(status.get("quotes_count")),
+        "likes": base.count_or_none(status.get("favourites_count")),
+        "reposts": base.count_or_none(status.get("reblogs_count")),
+        "replies": base.count_or_none(status.get("replies_count")),
+        "quotes": base.count_or_none(status.get("quotes_count")),
     }
     return {name: value for name, value in counts.items() if value is not None}
 
@@ -225,41 +227,3 @@ def _instance_root(base_url: str) -> str:
     if not root:
         raise base.PermanentError("a Mastodon source needs the instance URL (base_url)")
     return root if "://" in root else f"https://{root}"
-
-
-def _auth_headers(source: base.SourceConfig) -> dict[str, str]:
-    token = (source.credentials or {}).get("access_token")
-    return {"Authorization": f"Bearer {token}"} if token else {}
-
-
-def _iso639_1(value: Any) -> str:
-    code = _string(value).strip().lower().replace("_", "-").split("-")[0]
-    return code if len(code) == 2 and code.isalpha() else ""
-
-
-def _followers(value: Any) -> int | None:
-    # Some servers send -1 for a count the account hides; that is "unknown", not a number.
-    count = _count(value)
-    return count if count is not None and count >= 0 else None
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
-def _string(value: Any) -> str:
-    if value is None or isinstance(value, bool | dict | list):
-        return ""
-    return str(value)
-
-
-def _shape(payload: Any) -> str:
-    if isinstance(payload, dict):
-        return "object with keys " + ", ".join(sorted(map(str, payload))[:8])
-    return type(payload).__name__

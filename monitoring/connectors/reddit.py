@@ -40,28 +40,28 @@ def split(payload: Any) -> list:
 def parse_item(item: Any) -> base.MentionIn:
     """One t3 (post) or t1 (comment) thing to a mention."""
     kind, data = _kind_and_data(item)
-    name = _string(data.get("name"))
-    if not name and _string(data.get("id")):
+    name = base.text_or_empty(data.get("name"))
+    if not name and base.text_or_empty(data.get("id")):
         name = f"{kind}_{data['id']}"
     if not name:
         raise base.MalformedItem(f"{kind} has neither name nor id")
     # Only created_utc: the older "created" is shifted by the server's zone (8 h in 2014).
     published_at = base.parse_datetime(data.get("created_utc"))
-    author = _string(data.get("author")) or "[deleted]"
+    author = base.text_or_empty(data.get("author")) or "[deleted]"
     if kind == "t3":
-        title = html.unescape(_string(data.get("title")))
-        selftext = html.unescape(_string(data.get("selftext")))
+        title = html.unescape(base.text_or_empty(data.get("title")))
+        selftext = html.unescape(base.text_or_empty(data.get("selftext")))
         text = f"{title}\n\n{selftext}" if selftext.strip() else title
         reply_to_id, thread_id = "", name
         engagement = {
-            "score": _count(data.get("score")),
-            "comments": _count(data.get("num_comments")),
+            "score": base.count_or_none(data.get("score")),
+            "comments": base.count_or_none(data.get("num_comments")),
         }
     else:
-        text = html.unescape(_string(data.get("body")))
-        reply_to_id = _string(data.get("parent_id"))
-        thread_id = _string(data.get("link_id"))
-        engagement = {"score": _count(data.get("score"))}
+        text = html.unescape(base.text_or_empty(data.get("body")))
+        reply_to_id = base.text_or_empty(data.get("parent_id"))
+        thread_id = base.text_or_empty(data.get("link_id"))
+        engagement = {"score": base.count_or_none(data.get("score"))}
     return base.MentionIn(
         platform=PLATFORM,
         external_id=name,
@@ -123,7 +123,7 @@ def fetch(
         except base.MalformedItem:
             continue
         position = _position(
-            _string(data.get("name")) or f"{kind}_{_string(data.get('id'))}",
+            base.text_or_empty(data.get("name")) or f"{kind}_{base.text_or_empty(data.get('id'))}",
             data.get("created_utc"),
         )
         if position and (newest is None or position[0] > newest[0]):
@@ -187,36 +187,36 @@ def _kind_and_data(item: Any) -> tuple[str, dict]:
     if not isinstance(item, dict):
         raise base.MalformedItem(f"thing is not a JSON object but {type(item).__name__}")
     data = item.get("data") if isinstance(item.get("data"), dict) else None
-    kind = _string(item.get("kind"))
+    kind = base.text_or_empty(item.get("kind"))
     if data is None and ("name" in item or "created_utc" in item):
         data = item  # a bare thing's data, as some clients store it
     if data is None:
         raise base.MalformedItem("thing has no data")
     if not kind:
-        kind = _string(data.get("name"))[:2]
+        kind = base.text_or_empty(data.get("name"))[:2]
     if kind not in _POST_KINDS:
         raise base.MalformedItem(f"thing of kind {kind!r} is neither a post nor a comment")
     return kind, data
 
 
 def _web_url(kind: str, name: str, data: dict) -> str:
-    permalink = _string(data.get("permalink"))
+    permalink = base.text_or_empty(data.get("permalink"))
     if permalink.startswith("http"):
         return permalink
     if permalink:
         return WEB_ROOT + "/" + permalink.lstrip("/")
     # Comments served before 2016 carry no permalink; Reddit resolves this form.
-    subreddit = _string(data.get("subreddit"))
+    subreddit = base.text_or_empty(data.get("subreddit"))
     prefix = f"{WEB_ROOT}/r/{subreddit}" if subreddit else WEB_ROOT
     if kind == "t1":
-        link = _string(data.get("link_id")).removeprefix("t3_")
+        link = base.text_or_empty(data.get("link_id")).removeprefix("t3_")
         return f"{prefix}/comments/{link}/_/{name.removeprefix('t1_')}/"
     return f"{prefix}/comments/{name.removeprefix('t3_')}/"
 
 
 def _position(name: Any, created_utc: Any) -> tuple[tuple[float, int], str] | None:
     """Sort key (creation time, then base-36 id) and fullname of a thing, if both are known."""
-    name = _string(name)
+    name = base.text_or_empty(name)
     if not name or "_" not in name or isinstance(created_utc, bool):
         return None
     try:
@@ -225,19 +225,3 @@ def _position(name: Any, created_utc: Any) -> tuple[tuple[float, int], str] | No
     except (TypeError, ValueError):
         return None
     return (created, sequence), name
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
-def _string(value: Any) -> str:
-    if value is None or isinstance(value, bool | dict | list):
-        return ""
-    return str(value)

@@ -92,11 +92,11 @@ def parse_item(item: Any) -> base.MentionIn:
     channel_id = snippet.get("channelId") or thread.get("channelId") or ""
 
     engagement: dict[str, int] = {}
-    likes = _as_int(snippet.get("likeCount"))
+    likes = base.count_or_none(snippet.get("likeCount"))
     if likes is not None:
         engagement["likes"] = likes
     if not parent_id:
-        replies = _as_int(thread.get("totalReplyCount"))
+        replies = base.count_or_none(thread.get("totalReplyCount"))
         if replies is not None:
             engagement["replies"] = replies
 
@@ -186,16 +186,6 @@ def _comment_url(comment_id: str, video_id: str, channel_id: str) -> str:
     if channel_id:  # a comment on a channel rather than a video (discussion tab)
         return f"https://www.youtube.com/channel/{channel_id}?lc={comment_id}"
     return f"https://www.youtube.com/comment?lc={comment_id}"
-
-
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 # --- fetching -----------------------------------------------------------------------------

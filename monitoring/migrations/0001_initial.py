@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,133 +16,426 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('platform', models.CharField(choices=[('mastodon', 'Mastodon'), ('bluesky', 'Bluesky'), ('reddit', 'Reddit'), ('feed', 'RSS/Atom feed'), ('youtube', 'YouTube'), ('webhook', 'Webhook'), ('csv', 'CSV import')], max_length=16, verbose_name='platform')),
-                ('kind', models.CharField(choices=[('hashtag', 'Hashtag'), ('search', 'Keyword search'), ('account', 'Account'), ('subreddit', 'Subreddit'), ('feed_url', 'Feed URL'), ('channel', 'Channel'), ('video', 'Video'), ('push', 'Pushed to Calma')], max_length=16, verbose_name='what to watch')),
-                ('query', models.CharField(blank=True, help_text='Hashtag without #, search terms, account, subreddit, feed URL, or channel/video id.', max_length=500, verbose_name='query')),
-                ('base_url', models.URLField(blank=True, help_text='Mastodon instance (required there); leave empty for the platform default.', max_length=500, verbose_name='instance or API URL')),
-                ('poll_interval_seconds', models.PositiveIntegerField(default=60, validators=[django.core.validators.MinValueValidator(10), django.core.validators.MaxValueValidator(86400)], verbose_name='poll every (seconds)')),
-                ('enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('credentials_ref', models.CharField(blank=True, help_text='Name of the secret kept in the server environment, never here: REF reads CALMA_SECRET_REF_ACCESS_TOKEN, CALMA_SECRET_REF_API_KEY or CALMA_SECRET_REF_WEBHOOK_SECRET.', max_length=64, validators=[django.core.validators.RegexValidator('^[A-Z0-9_]*$', 'Use capital letters, digits and underscores only, e.g. MASTODON_MAIN.')], verbose_name='credentials reference')),
-                ('cursor', models.JSONField(blank=True, default=dict, verbose_name='cursor')),
-                ('next_poll_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='next poll')),
-                ('lease_token', models.UUIDField(blank=True, editable=False, null=True)),
-                ('lease_expires_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('last_polled_at', models.DateTimeField(blank=True, null=True, verbose_name='last polled')),
-                ('last_success_at', models.DateTimeField(blank=True, null=True, verbose_name='last success')),
-                ('last_error', models.TextField(blank=True, verbose_name='last error')),
-                ('last_error_at', models.DateTimeField(blank=True, null=True, verbose_name='last error at')),
-                ('consecutive_failures', models.PositiveIntegerField(default=0, verbose_name='consecutive failures')),
-                ('health', models.CharField(choices=[('healthy', 'Healthy'), ('degraded', 'Degraded'), ('failing', 'Failing')], default='healthy', max_length=10, verbose_name='health')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("mastodon", "Mastodon"),
+                            ("bluesky", "Bluesky"),
+                            ("reddit", "Reddit"),
+                            ("feed", "RSS/Atom feed"),
+                            ("youtube", "YouTube"),
+                            ("webhook", "Webhook"),
+                            ("csv", "CSV import"),
+                        ],
+                        max_length=16,
+                        verbose_name="platform",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("hashtag", "Hashtag"),
+                            ("search", "Keyword search"),
+                            ("account", "Account"),
+                            ("subreddit", "Subreddit"),
+                            ("feed_url", "Feed URL"),
+                            ("channel", "Channel"),
+                            ("video", "Video"),
+                            ("push", "Pushed to Calma"),
+                        ],
+                        max_length=16,
+                        verbose_name="what to watch",
+                    ),
+                ),
+                (
+                    "query",
+                    models.CharField(
+                        blank=True,
+                        help_text="Hashtag without #, search terms, account, subreddit, feed URL, or channel/video id.",
+                        max_length=500,
+                        verbose_name="query",
+                    ),
+                ),
+                (
+                    "base_url",
+                    models.URLField(
+                        blank=True,
+                        help_text="Mastodon instance (required there); leave empty for the platform default.",
+                        max_length=500,
+                        verbose_name="instance or API URL",
+                    ),
+                ),
+                (
+                    "poll_interval_seconds",
+                    models.PositiveIntegerField(
+                        default=60,
+                        validators=[
+                            django.core.validators.MinValueValidator(10),
+                            django.core.validators.MaxValueValidator(86400),
+                        ],
+                        verbose_name="poll every (seconds)",
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                (
+                    "credentials_ref",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the secret kept in the server environment, never here: REF reads CALMA_SECRET_REF_ACCESS_TOKEN, CALMA_SECRET_REF_API_KEY or CALMA_SECRET_REF_WEBHOOK_SECRET.",
+                        max_length=64,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z0-9_]*$",
+                                "Use capital letters, digits and underscores only, e.g. MASTODON_MAIN.",
+                            )
+                        ],
+                        verbose_name="credentials reference",
+                    ),
+                ),
+                ("cursor", models.JSONField(blank=True, default=dict, verbose_name="cursor")),
+                (
+                    "next_poll_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, null=True, verbose_name="next poll"
+                    ),
+                ),
+                ("lease_token", models.UUIDField(blank=True, editable=False, null=True)),
+                ("lease_expires_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "last_polled_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last polled"),
+                ),
+                (
+                    "last_success_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last success"),
+                ),
+                ("last_error", models.TextField(blank=True, verbose_name="last error")),
+                (
+                    "last_error_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last error at"),
+                ),
+                (
+                    "consecutive_failures",
+                    models.PositiveIntegerField(default=0, verbose_name="consecutive failures"),
+                ),
+                (
+                    "health",
+                    models.CharField(
+                        choices=[
+                            ("healthy", "Healthy"),
+                            ("degraded", "Degraded"),
+                            ("failing", "Failing"),
+                        ],
+                        default="healthy",
+                        max_length=10,
+                        verbose_name="health",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'source',
-                'verbose_name_plural': 'sources',
-                'ordering': ['name'],
+                "verbose_name": "source",
+                "verbose_name_plural": "sources",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Author',
+            name="Author",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('mastodon', 'Mastodon'), ('bluesky', 'Bluesky'), ('reddit', 'Reddit'), ('feed', 'RSS/Atom feed'), ('youtube', 'YouTube'), ('webhook', 'Webhook'), ('csv', 'CSV import')], max_length=16, verbose_name='platform')),
-                ('handle', models.CharField(max_length=255, verbose_name='handle')),
-                ('display_name', models.CharField(blank=True, max_length=255, verbose_name='display name')),
-                ('followers', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='followers')),
-                ('verified', models.BooleanField(default=False, verbose_name='verified')),
-                ('url', models.CharField(blank=True, max_length=2000, verbose_name='profile URL')),
-                ('first_seen_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='first seen')),
-                ('last_seen_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='last seen')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("mastodon", "Mastodon"),
+                            ("bluesky", "Bluesky"),
+                            ("reddit", "Reddit"),
+                            ("feed", "RSS/Atom feed"),
+                            ("youtube", "YouTube"),
+                            ("webhook", "Webhook"),
+                            ("csv", "CSV import"),
+                        ],
+                        max_length=16,
+                        verbose_name="platform",
+                    ),
+                ),
+                ("handle", models.CharField(max_length=255, verbose_name="handle")),
+                (
+                    "display_name",
+                    models.CharField(blank=True, max_length=255, verbose_name="display name"),
+                ),
+                (
+                    "followers",
+                    models.PositiveBigIntegerField(blank=True, null=True, verbose_name="followers"),
+                ),
+                ("verified", models.BooleanField(default=False, verbose_name="verified")),
+                ("url", models.CharField(blank=True, max_length=2000, verbose_name="profile URL")),
+                (
+                    "first_seen_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="first seen"
+                    ),
+                ),
+                (
+                    "last_seen_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="last seen"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'author',
-                'verbose_name_plural': 'authors',
-                'constraints': [models.UniqueConstraint(fields=('platform', 'handle'), name='author_unique_handle')],
+                "verbose_name": "author",
+                "verbose_name_plural": "authors",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("platform", "handle"), name="author_unique_handle"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Mention',
+            name="Mention",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('mastodon', 'Mastodon'), ('bluesky', 'Bluesky'), ('reddit', 'Reddit'), ('feed', 'RSS/Atom feed'), ('youtube', 'YouTube'), ('webhook', 'Webhook'), ('csv', 'CSV import')], max_length=16, verbose_name='platform')),
-                ('external_id', models.CharField(max_length=512, verbose_name='platform id')),
-                ('url', models.CharField(blank=True, max_length=2000, verbose_name='URL')),
-                ('text', models.TextField(verbose_name='text')),
-                ('language', models.CharField(blank=True, max_length=8, verbose_name='language')),
-                ('published_at', models.DateTimeField(verbose_name='published')),
-                ('ingested_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='ingested')),
-                ('reply_to_id', models.CharField(blank=True, max_length=512, verbose_name='in reply to')),
-                ('thread_id', models.CharField(blank=True, max_length=512, verbose_name='thread')),
-                ('engagement', models.JSONField(blank=True, default=dict, verbose_name='engagement')),
-                ('raw', models.JSONField(blank=True, default=dict, verbose_name='raw payload')),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='mentions', to='monitoring.author', verbose_name='author')),
-                ('source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='mentions', to='monitoring.source', verbose_name='source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("mastodon", "Mastodon"),
+                            ("bluesky", "Bluesky"),
+                            ("reddit", "Reddit"),
+                            ("feed", "RSS/Atom feed"),
+                            ("youtube", "YouTube"),
+                            ("webhook", "Webhook"),
+                            ("csv", "CSV import"),
+                        ],
+                        max_length=16,
+                        verbose_name="platform",
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=512, verbose_name="platform id")),
+                ("url", models.CharField(blank=True, max_length=2000, verbose_name="URL")),
+                ("text", models.TextField(verbose_name="text")),
+                ("language", models.CharField(blank=True, max_length=8, verbose_name="language")),
+                ("published_at", models.DateTimeField(verbose_name="published")),
+                (
+                    "ingested_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="ingested"
+                    ),
+                ),
+                (
+                    "reply_to_id",
+                    models.CharField(blank=True, max_length=512, verbose_name="in reply to"),
+                ),
+                ("thread_id", models.CharField(blank=True, max_length=512, verbose_name="thread")),
+                (
+                    "engagement",
+                    models.JSONField(blank=True, default=dict, verbose_name="engagement"),
+                ),
+                ("raw", models.JSONField(blank=True, default=dict, verbose_name="raw payload")),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mentions",
+                        to="monitoring.author",
+                        verbose_name="author",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="mentions",
+                        to="monitoring.source",
+                        verbose_name="source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'mention',
-                'verbose_name_plural': 'mentions',
-                'ordering': ['-published_at', '-id'],
+                "verbose_name": "mention",
+                "verbose_name_plural": "mentions",
+                "ordering": ["-published_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='QuarantinedItem',
+            name="QuarantinedItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('mastodon', 'Mastodon'), ('bluesky', 'Bluesky'), ('reddit', 'Reddit'), ('feed', 'RSS/Atom feed'), ('youtube', 'YouTube'), ('webhook', 'Webhook'), ('csv', 'CSV import')], max_length=16, verbose_name='platform')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('raw', models.JSONField(null=True, verbose_name='raw payload')),
-                ('received_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='received')),
-                ('status', models.CharField(choices=[('pending', 'Waiting for review'), ('reprocessed', 'Reprocessed'), ('discarded', 'Discarded')], db_index=True, default='pending', max_length=12, verbose_name='status')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='reprocessing attempts')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved')),
-                ('mention', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='monitoring.mention')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='quarantined_items', to='monitoring.source', verbose_name='source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("mastodon", "Mastodon"),
+                            ("bluesky", "Bluesky"),
+                            ("reddit", "Reddit"),
+                            ("feed", "RSS/Atom feed"),
+                            ("youtube", "YouTube"),
+                            ("webhook", "Webhook"),
+                            ("csv", "CSV import"),
+                        ],
+                        max_length=16,
+                        verbose_name="platform",
+                    ),
+                ),
+                ("reason", models.TextField(verbose_name="reason")),
+                ("raw", models.JSONField(null=True, verbose_name="raw payload")),
+                (
+                    "received_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="received"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for review"),
+                            ("reprocessed", "Reprocessed"),
+                            ("discarded", "Discarded"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "attempts",
+                    models.PositiveIntegerField(default=0, verbose_name="reprocessing attempts"),
+                ),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="resolved"),
+                ),
+                (
+                    "mention",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="monitoring.mention",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="quarantined_items",
+                        to="monitoring.source",
+                        verbose_name="source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'quarantined item',
-                'verbose_name_plural': 'quarantined items',
-                'ordering': ['-received_at', '-id'],
+                "verbose_name": "quarantined item",
+                "verbose_name_plural": "quarantined items",
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SourceAlert',
+            name="SourceAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message', models.TextField(verbose_name='message')),
-                ('raised_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='raised')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='monitoring.source', verbose_name='source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("message", models.TextField(verbose_name="message")),
+                (
+                    "raised_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="raised"),
+                ),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="resolved"),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="monitoring.source",
+                        verbose_name="source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'source alert',
-                'verbose_name_plural': 'source alerts',
-                'ordering': ['-raised_at'],
+                "verbose_name": "source alert",
+                "verbose_name_plural": "source alerts",
+                "ordering": ["-raised_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='mention',
-            index=models.Index(fields=['-published_at', '-id'], name='mention_newest'),
+            model_name="mention",
+            index=models.Index(fields=["-published_at", "-id"], name="mention_newest"),
         ),
         migrations.AddIndex(
-            model_name='mention',
-            index=models.Index(fields=['source', '-published_at'], name='mention_source_newest'),
+            model_name="mention",
+            index=models.Index(fields=["source", "-published_at"], name="mention_source_newest"),
         ),
         migrations.AddIndex(
-            model_name='mention',
-            index=models.Index(fields=['language', '-published_at'], name='mention_language_newest'),
+            model_name="mention",
+            index=models.Index(
+                fields=["language", "-published_at"], name="mention_language_newest"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mention',
-            constraint=models.UniqueConstraint(fields=('platform', 'external_id'), name='mention_unique_platform_id'),
+            model_name="mention",
+            constraint=models.UniqueConstraint(
+                fields=("platform", "external_id"), name="mention_unique_platform_id"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sourcealert',
-            constraint=models.UniqueConstraint(condition=models.Q(('resolved_at__isnull', True)), fields=('source',), name='one_open_alert_per_source'),
+            model_name="sourcealert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("resolved_at__isnull", True)),
+                fields=("source",),
+                name="one_open_alert_per_source",
+            ),
         ),
     ]
