@@ -31,11 +31,15 @@ install: $(VENV)/.runtime  ## Create .venv, install Calma, compile the translati
 
 install-dev: $(VENV)/.dev  ## Also install the test and lint tools
 
-run: install  ## Migrate, create demo users and start web, worker and beat
-	@DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
-	@DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
+SIMULATOR_PORT ?= 8090
+RUN_ENV := DEBUG=$${DEBUG:-true} SIMULATOR_URL=$${SIMULATOR_URL-http://127.0.0.1:$(SIMULATOR_PORT)} \
+	CALMA_SECRET_SIMULATOR_API_KEY=AIzaSyCalmaSimulatorDemoKey-000000000000
+
+run: install  ## Migrate, create demo users and sources, start web, worker, beat and simulator
+	@$(RUN_ENV) $(PY) manage.py migrate --noinput
+	@$(RUN_ENV) $(PY) manage.py seed_demo
 	@echo "Calma on http://127.0.0.1:$(PORT)/  ($${DATABASE_URL:+Postgres}$${DATABASE_URL:-embedded SQLite in var/}, $${REDIS_URL:+Redis broker}$${REDIS_URL:-filesystem broker in var/broker})"
-	@DEBUG=$${DEBUG:-true} PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+	@$(RUN_ENV) PORT=$(PORT) SIMULATOR_PORT=$(SIMULATOR_PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
 		CELERY_POOL=$${CELERY_POOL:-$${REDIS_URL:+prefork}} \
 		$(VENV)/bin/honcho start -f Procfile
 

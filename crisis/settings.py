@@ -179,6 +179,9 @@ MONITORING = {
     "NEW_MENTIONS_TASK": os.environ.get("NEW_MENTIONS_TASK", ""),
 }
 
+# The local platform simulator that `make run` starts; demo sources point at it.
+SIMULATOR_URL = os.environ.get("SIMULATOR_URL", "")
+
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

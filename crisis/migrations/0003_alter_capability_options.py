@@ -4,14 +4,26 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crisis', '0002_audit_event_append_only'),
+        ("crisis", "0002_audit_event_append_only"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='capability',
-            options={'default_permissions': (), 'managed': False, 'permissions': [('triage_mentions', 'Triage mentions and work incidents'), ('approve_replies', 'Approve or send back reply drafts'), ('view_board', 'View the crisis board'), ('edit_protocol', 'Edit and activate the response protocol'), ('declare_crisis', 'Declare and close crises'), ('manage_sources', 'Manage monitored sources'), ('view_audit_log', 'Read the audit log'), ('view_mentions', 'Explore monitored mentions')]},
+            name="capability",
+            options={
+                "default_permissions": (),
+                "managed": False,
+                "permissions": [
+                    ("triage_mentions", "Triage mentions and work incidents"),
+                    ("approve_replies", "Approve or send back reply drafts"),
+                    ("view_board", "View the crisis board"),
+                    ("edit_protocol", "Edit and activate the response protocol"),
+                    ("declare_crisis", "Declare and close crises"),
+                    ("manage_sources", "Manage monitored sources"),
+                    ("view_audit_log", "Read the audit log"),
+                    ("view_mentions", "Explore monitored mentions"),
+                ],
+            },
         ),
     ]

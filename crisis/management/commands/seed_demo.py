@@ -1,12 +1,17 @@
 """Create one demo user per role and print their logins."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from crisis.demo import create_demo_users
+from monitoring.demo import create_demo_sources, simulator_channel_id
 
 
 class Command(BaseCommand):
-    help = "Create (or reset) one demo user per role and print their logins."
+    help = (
+        "Create (or reset) one demo user per role and print their logins; with SIMULATOR_URL "
+        "set, also one demo source per platform pointing at the platform simulator."
+    )
 
     def handle(self, *args, **options) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING("Demo logins (one per role):"))
@@ -14,3 +19,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {login.role.label:<20} user: {login.username:<12} password: {login.password}"
             )
+        if settings.SIMULATOR_URL:
+            sources = create_demo_sources(settings.SIMULATOR_URL, simulator_channel_id())
+            heading = f"Demo sources ({len(sources)}) polling {settings.SIMULATOR_URL}"
+            self.stdout.write(self.style.MIGRATE_HEADING(heading))
