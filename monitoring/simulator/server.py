@@ -315,10 +315,18 @@ class SimulatorServer:
                 fault = body_fault
                 # Cut the body short: never valid JSON (or XML), and nothing was delivered.
                 body, delivered = body[: max(1, len(body) // 2)], []
-        ok = handler.reply(response.status, body, response.content_type, response.headers)
-        if ok and 200 <= response.status < 300:
+        # Count the items as served before answering, so a client that reads /_control/served
+        # right after its response already sees them; take them back if the answer fails.
+        newly_served: set[tuple[str, str]] = set()
+        if 200 <= response.status < 300:
             with self._lock:
-                self._served.update((post.platform, post.external_id) for post in delivered)
+                newly_served = {(post.platform, post.external_id) for post in delivered}
+                newly_served -= self._served
+                self._served |= newly_served
+        ok = handler.reply(response.status, body, response.content_type, response.headers)
+        if not ok and newly_served:
+            with self._lock:
+                self._served -= newly_served
         self._record(platform, path, response.status, fault)
 
     def _render_page(
