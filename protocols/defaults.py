@@ -1,0 +1,194 @@
+"""The protocol Calma ships with (version 1): every section a supervisor can edit.
+
+A protocol version's `config` is one JSON document with exactly these sections; validation
+lives in `protocols.validation`, the compiled form the scorer uses in
+`protocols.scoring.engine.compile_protocol`.
+"""
+
+from copy import deepcopy
+
+from protocols.scoring.defaults import DEFAULT_LEXICONS, DEFAULT_WEIGHTS
+from protocols.scoring.types import Severity, TriageClass
+
+# Variables a reply template may use, filled when a manager drafts a reply.
+TEMPLATE_VARIABLES = ("author", "brand", "agent", "case", "channel")
+
+KEYWORD_GROUPS = [
+    {
+        "key": "authority",
+        "label": "Consumer protection, ombudsman, regulators",
+        "patterns": [
+            "OCU",
+            "FACUA",
+            "oficina de consumo",
+            "consumo",
+            "hoja de reclamaciones",
+            "defensor del pueblo",
+            "defensor del cliente",
+            "CNMC",
+            "Ofcom",
+            "trading standards",
+            "ombudsman",
+            "citizens advice",
+            "consumer protection",
+            "regulator",
+        ],
+        "regex": False,
+        "boost": 25,
+        "escalation_contact": "legal@brisa.example",
+    },
+    {
+        "key": "legal_threat",
+        "label": "Lawyers, courts, legal threats",
+        "patterns": [
+            "abogad[oa]s?",
+            "demanda(r|ré|remos)?",
+            "denuncia(r|ré|remos)?",
+            "juzgado",
+            "tribunal(es)?",
+            "lawyers?",
+            "solicitors?",
+            "su(e|ing) (you|them|brisa)",
+            "small claims",
+            "legal action",
+            "court",
+        ],
+        "regex": True,
+        "boost": 25,
+        "escalation_contact": "legal@brisa.example",
+    },
+    {
+        "key": "health_safety",
+        "label": "Health and safety",
+        "patterns": [
+            "intoxicaci[oó]n",
+            "herid[oa]s?",
+            "peligro(so)?",
+            "incendio",
+            "quemadura",
+            "hospital",
+            "injur(y|ies|ed)",
+            "danger(ous)?",
+            "fire",
+            "burn(ed|t)?",
+            "poison(ing|ed)?",
+        ],
+        "regex": True,
+        "boost": 30,
+        "escalation_contact": "safety@brisa.example",
+    },
+    {
+        "key": "data_breach",
+        "label": "Data breach and privacy",
+        "patterns": [
+            "filtraci[oó]n de datos",
+            "mis datos",
+            "datos personales",
+            "hackead[oa]s?",
+            "RGPD",
+            "data breach",
+            "my data",
+            "personal data",
+            "hacked",
+            "GDPR",
+            "leak(ed)?",
+        ],
+        "regex": True,
+        "boost": 20,
+        "escalation_contact": "dpo@brisa.example",
+    },
+]
+
+REACH_TIERS = [
+    {"min_followers": 0, "boost": 0},
+    {"min_followers": 1_000, "boost": 5},
+    {"min_followers": 10_000, "boost": 10},
+    {"min_followers": 100_000, "boost": 20},
+]
+
+AUTHOR_FLAGS = {"influencer": 10, "ambassador": 0, "known_troll": -5, "customer": 5}
+
+
+def _policy(sla_minutes: int, needs_approval: bool, contacts: list[str]) -> dict:
+    return {
+        "sla_minutes": sla_minutes,
+        "needs_approval": needs_approval,
+        "escalation_contacts": contacts,
+        "actions": deepcopy(ACTIONS),
+    }
+
+
+ACTIONS = {
+    TriageClass.COMPANY_FAULT: {
+        "action": "Own it: apologise quickly, give the most satisfactory legal solution, "
+        "then take it private.",
+        "templates": {
+            "es": [
+                "Hola {author}, tienes toda la razón y lo sentimos mucho. Ya estamos con ello: "
+                "te escribimos por privado para solucionarlo hoy. {agent}",
+            ],
+            "en": [
+                "Hi {author}, you're right and we're sorry. We're on it and will message you "
+                "privately to sort it out today. {agent}",
+            ],
+        },
+    },
+    TriageClass.NO_REASON: {
+        "action": "Reason calmly with facts; offer the pre-approved intermediate solution.",
+        "templates": {
+            "es": [
+                "Hola {author}, entendemos tu enfado. Te explicamos lo ocurrido por privado y "
+                "vemos juntos qué podemos hacer. {agent}",
+            ],
+            "en": [
+                "Hi {author}, we understand the frustration. Let us explain what happened by "
+                "private message and see what we can do. {agent}",
+            ],
+        },
+    },
+    TriageClass.TROLL: {
+        "action": "Do not feed it. Do not reply; hide only with a written justification.",
+        "templates": {"es": [], "en": []},
+    },
+    TriageClass.QUESTION: {
+        "action": "Answer the question plainly and link to the help page.",
+        "templates": {
+            "es": ["Hola {author}, ¡buena pregunta! Te lo contamos: … {agent}"],
+            "en": ["Hi {author}, good question! Here's how it works: … {agent}"],
+        },
+    },
+    TriageClass.PRAISE: {
+        "action": "Thank them warmly; consider them as a possible ambassador.",
+        "templates": {
+            "es": ["¡Gracias, {author}! Nos alegra mucho leerte. {agent}"],
+            "en": ["Thank you, {author}! That made our day. {agent}"],
+        },
+    },
+    TriageClass.NEUTRAL: {
+        "action": "No reply needed; keep monitoring.",
+        "templates": {"es": [], "en": []},
+    },
+}
+
+DEFAULT_CONFIG = {
+    "weights": DEFAULT_WEIGHTS,
+    "lexicons": DEFAULT_LEXICONS,
+    "keyword_groups": KEYWORD_GROUPS,
+    "reach_tiers": REACH_TIERS,
+    "author_flags": AUTHOR_FLAGS,
+    "repeat_complainant": {"min_previous": 2, "boost": 8},
+    "velocity": {"spike_factor": 3.0, "boost": 15},
+    "severity_thresholds": {Severity.MEDIUM: 30, Severity.HIGH: 55, Severity.CRITICAL: 80},
+    "crisis_threshold": {"incidents": 5, "window_minutes": 30, "spike_factor": 4.0},
+    "policies": {
+        Severity.LOW: _policy(1440, False, []),
+        Severity.MEDIUM: _policy(240, False, []),
+        Severity.HIGH: _policy(60, True, ["pr-lead@brisa.example"]),
+        Severity.CRITICAL: _policy(15, True, ["pr-lead@brisa.example", "legal@brisa.example"]),
+    },
+}
+
+
+def default_config() -> dict:
+    """A fresh copy of the shipped protocol (callers may mutate it)."""
+    return deepcopy(DEFAULT_CONFIG)
