@@ -12,7 +12,7 @@ TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DB_CON
 PYTEST_ARGS ?= -n auto
 PORT ?= 8000
 
-.PHONY: help install install-dev run test lint format messages bench-ingest
+.PHONY: help install install-dev run test lint format messages bench-ingest bench eval-scoring eval-spikes
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
@@ -47,8 +47,18 @@ test: install-dev  ## Run the whole suite on Postgres and Redis at 127.0.0.1
 	@$(TEST_ENV) $(PY) manage.py check_services --require-postgres
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
-bench-ingest: install-dev  ## Benchmark ingest (100,000 mentions) against a naive per-row save()
+bench-ingest: install-dev  ## Benchmark ingest (100,000 mentions) vs a naive save(), then scoring
 	@$(TEST_ENV) $(PY) tests/bench/bench_ingest.py
+	@$(TEST_ENV) $(PY) tests/bench/bench_scoring.py
+
+bench: bench-ingest  ## All benchmarks
+
+DATA ?= ../shared/data
+eval-scoring: install-dev  ## Scorer quality per labelled data set: name lang n accuracy macro_f1
+	@DEBUG=true $(PY) manage.py eval_scoring $(DATA)
+
+eval-spikes: install-dev  ## Replay mention-volume streams through the surge detector
+	@DEBUG=true $(PY) manage.py eval_spikes $(if $(filter ../shared/data,$(DATA)),$(DATA)/streams,$(DATA))
 
 lint: install-dev  ## ruff check and format check
 	$(VENV)/bin/ruff check .

@@ -23,6 +23,7 @@ NAVIGATION = (
     NavItem(_("Crisis board"), "board", Perm.VIEW_BOARD, "b"),
     NavItem(_("Mentions"), "monitoring:mentions", Perm.VIEW_MENTIONS, "m"),
     NavItem(_("Sources"), "monitoring:sources", Perm.MANAGE_SOURCES, "s"),
+    NavItem(_("Protocol"), "protocols:list", Perm.EDIT_PROTOCOL, "p"),
 )
 
 

@@ -176,7 +176,7 @@ MONITORING = {
     "BACKOFF_MAX_SECONDS": env_int("POLL_BACKOFF_MAX_SECONDS", 900),
     "FAILING_AFTER": env_int("POLL_FAILING_AFTER", 5),
     # The next stage: one task taking the ids of newly stored mentions ("" = none).
-    "NEW_MENTIONS_TASK": os.environ.get("NEW_MENTIONS_TASK", ""),
+    "NEW_MENTIONS_TASK": os.environ.get("NEW_MENTIONS_TASK", "protocols.tasks.score_new_mentions"),
 }
 
 # The local platform simulator that `make run` starts; demo sources point at it.

@@ -14,6 +14,7 @@ urlpatterns = [
     path("approvals/", workspaces.approvals, name="approvals"),
     path("board/", workspaces.board, name="board"),
     path("monitoring/", include("monitoring.urls")),
+    path("protocols/", include("protocols.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

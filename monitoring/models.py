@@ -99,6 +99,8 @@ class Author(models.Model):
     followers = models.PositiveBigIntegerField(_("followers"), null=True, blank=True)
     verified = models.BooleanField(_("verified"), default=False)
     url = models.CharField(_("profile URL"), max_length=2000, blank=True)
+    # Set by people (influencer, ambassador, known_troll, customer); the protocol weighs them.
+    flags = models.JSONField(_("flags"), default=list, blank=True)
     first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
 

@@ -10,7 +10,8 @@ from monitoring.models import Mention, QuarantinedItem, QuarantineStatus, Source
 
 def mentions_for_explorer(filters: dict) -> QuerySet[Mention]:
     """Newest first; `filters` is MentionFilterForm.cleaned_data."""
-    mentions = Mention.objects.select_related("author", "source").defer("raw")
+    # The score (protocols) is read alongside for display: "why this score" on each row.
+    mentions = Mention.objects.select_related("author", "source", "score").defer("raw")
     if query := filters.get("q"):
         mentions = mentions.filter(
             Q(text__icontains=query)

@@ -1,0 +1,176 @@
+"""Protocol versions, the score each mention got, crisis suggestions and backtest runs."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from protocols.scoring.types import Severity, TriageClass
+
+
+class ProtocolStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    ARCHIVED = "archived", _("Archived")
+
+
+class ProtocolIsImmutable(Exception):
+    """An active or archived version's content never changes; edit a new draft instead."""
+
+
+class ProtocolVersion(models.Model):
+    number = models.PositiveIntegerField(_("version"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    notes = models.TextField(
+        _("what changed and why"),
+        blank=True,
+        help_text=_("For example the lessons of a post-mortem that this version puts in place."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProtocolStatus.choices, default=ProtocolStatus.DRAFT
+    )
+    config = models.JSONField(_("protocol"))
+    based_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("protocol version")
+        verbose_name_plural = _("protocol versions")
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status="active"),
+                name="exactly_one_active_protocol",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number} · {self.name}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding and not self.is_draft:
+            stored = ProtocolVersion.objects.filter(pk=self.pk).values("config", "name").first()
+            if stored and (stored["config"] != self.config or stored["name"] != self.name):
+                raise ProtocolIsImmutable(f"v{self.number} is {self.status}; edit a new draft")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ProtocolStatus.DRAFT
+
+
+class MentionScore(models.Model):
+    """What the protocol said about one mention: value, severity, class and why."""
+
+    mention = models.OneToOneField(
+        "monitoring.Mention", on_delete=models.CASCADE, related_name="score"
+    )
+    protocol_version = models.ForeignKey(
+        ProtocolVersion, on_delete=models.PROTECT, related_name="scores"
+    )
+    value = models.PositiveSmallIntegerField(_("score"))
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=[(s, s) for s in Severity.ORDER]
+    )
+    triage_class = models.CharField(
+        _("triage class"), max_length=32, choices=[(c, c) for c in TriageClass.ALL]
+    )
+    sentiment = models.FloatField(_("sentiment"))
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    matched_groups = models.JSONField(_("keyword groups"), default=list, blank=True)
+    signals = models.JSONField(_("why this score"), default=list, blank=True)
+    is_question = models.BooleanField(default=False)
+    is_abusive = models.BooleanField(default=False)
+    is_complaint = models.BooleanField(default=False)
+    scored_at = models.DateTimeField(_("scored"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("mention score")
+        verbose_name_plural = _("mention scores")
+        indexes = [
+            models.Index(fields=["severity", "-scored_at"], name="score_severity_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mention_id}: {self.value} {self.severity}"
+
+
+class CrisisSuggestion(models.Model):
+    """The protocol's crisis threshold was crossed: the app suggests declaring a crisis."""
+
+    class Reason(models.TextChoices):
+        SPIKE = "spike", _("Mention rate far above its baseline")
+        INCIDENTS = "incidents", _("Many high or critical mentions on one topic")
+
+    topic = models.CharField(_("topic"), max_length=200)
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
+    factor = models.FloatField(_("spike factor"), null=True, blank=True)
+    observed = models.FloatField(_("observed"), null=True, blank=True)
+    expected = models.FloatField(_("expected"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    protocol_version = models.ForeignKey(
+        ProtocolVersion, on_delete=models.PROTECT, related_name="crisis_suggestions"
+    )
+    raised_at = models.DateTimeField(_("raised"), default=timezone.now, db_index=True)
+    dismissed_at = models.DateTimeField(_("dismissed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("crisis suggestion")
+        verbose_name_plural = _("crisis suggestions")
+        ordering = ["-raised_at"]
+
+    def __str__(self) -> str:
+        return f"{self.topic} ({self.get_reason_display()})"
+
+
+class BacktestStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class BacktestRun(models.Model):
+    """A draft scored against stored mentions, compared with the version active then."""
+
+    draft = models.ForeignKey(ProtocolVersion, on_delete=models.CASCADE, related_name="backtests")
+    baseline = models.ForeignKey(
+        ProtocolVersion, on_delete=models.CASCADE, related_name="+", null=True
+    )
+    days = models.PositiveSmallIntegerField(_("days of history"), default=7)
+    status = models.CharField(
+        max_length=10, choices=BacktestStatus.choices, default=BacktestStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"backtest of {self.draft} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == BacktestStatus.DONE:
+            return 100
+        return int(100 * self.processed / self.total) if self.total else 0

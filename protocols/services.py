@@ -1,0 +1,151 @@
+"""Writes of the protocols app: drafts, section edits, activation, backtests.
+
+Each checks the supervisor's permission, writes in one transaction and records the audit
+event.
+"""
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from crisis.roles import Perm
+from crisis.services.audit import record_audit_event
+from crisis.services.permissions import require_permission
+from protocols.defaults import default_config
+from protocols.diff import diff_configs
+from protocols.models import BacktestRun, ProtocolStatus, ProtocolVersion
+from protocols.validation import FieldError, validate_config
+
+
+class ProtocolInvalid(Exception):
+    def __init__(self, errors: list[FieldError]):
+        super().__init__("; ".join(str(error) for error in errors))
+        self.errors = errors
+
+
+def ensure_default_protocol(**_signal_kwargs) -> None:
+    """After migrate: a fresh installation gets the shipped protocol as active version 1."""
+    if not ProtocolVersion.objects.exists():
+        ProtocolVersion.objects.create(
+            number=1,
+            name="Calma default protocol",
+            notes="Shipped with Calma.",
+            status=ProtocolStatus.ACTIVE,
+            config=default_config(),
+            activated_at=timezone.now(),
+        )
+
+
+def active_version() -> ProtocolVersion:
+    return ProtocolVersion.objects.get(status=ProtocolStatus.ACTIVE)
+
+
+def create_draft(*, actor, based_on: ProtocolVersion | None = None) -> ProtocolVersion:
+    require_permission(actor, Perm.EDIT_PROTOCOL)
+    with transaction.atomic():
+        based_on = based_on or active_version()
+        number = (ProtocolVersion.objects.aggregate(top=Max("number"))["top"] or 0) + 1
+        draft = ProtocolVersion.objects.create(
+            number=number,
+            name=f"Draft from v{based_on.number}",
+            config=based_on.config,
+            based_on=based_on,
+            created_by=actor,
+        )
+        record_audit_event(
+            actor=actor, verb="protocol.draft", target=draft, after={"based_on": based_on.number}
+        )
+    return draft
+
+
+def _editable(version: ProtocolVersion) -> ProtocolVersion:
+    version = ProtocolVersion.objects.select_for_update().get(pk=version.pk)
+    if not version.is_draft:
+        raise ProtocolInvalid(
+            [FieldError("status", f"v{version.number} is {version.status}; edit a new draft")]
+        )
+    return version
+
+
+def update_draft(
+    *, actor, version: ProtocolVersion, section: str | None = None, value=None, **details
+) -> ProtocolVersion:
+    """Replace one section (validated with the whole document) and/or the name and notes."""
+    require_permission(actor, Perm.EDIT_PROTOCOL)
+    with transaction.atomic():
+        version = _editable(version)
+        before = version.config
+        config = dict(version.config)
+        if section is not None:
+            config[section] = value
+            errors = validate_config(config)
+            if errors:
+                raise ProtocolInvalid(errors)
+        version.config = config
+        for field in ("name", "notes"):
+            if field in details:
+                setattr(version, field, details[field])
+        version.save()
+        changes = diff_configs(before, config)
+        record_audit_event(
+            actor=actor,
+            verb="protocol.edit",
+            target=version,
+            after={
+                "section": section,
+                "changes": [f"{change.path} ({change.kind})" for change in changes][:100],
+            },
+        )
+    return version
+
+
+def delete_draft(*, actor, version: ProtocolVersion) -> None:
+    require_permission(actor, Perm.EDIT_PROTOCOL)
+    with transaction.atomic():
+        version = _editable(version)
+        record_audit_event(actor=actor, verb="protocol.delete_draft", target=version)
+        version.delete()
+
+
+def activate(*, actor, version: ProtocolVersion, rescore_days: int = 0) -> ProtocolVersion:
+    """Make a draft the one active version; the previous one is archived, unchanged."""
+    require_permission(actor, Perm.EDIT_PROTOCOL)
+    with transaction.atomic():
+        version = _editable(version)
+        errors = validate_config(version.config)
+        if errors:
+            raise ProtocolInvalid(errors)
+        previous = ProtocolVersion.objects.select_for_update().filter(status=ProtocolStatus.ACTIVE)
+        previous_numbers = [old.number for old in previous]
+        previous.update(status=ProtocolStatus.ARCHIVED, archived_at=timezone.now())
+        version.status = ProtocolStatus.ACTIVE
+        version.activated_by = actor
+        version.activated_at = timezone.now()
+        version.save(update_fields=["status", "activated_by", "activated_at", "updated_at"])
+        record_audit_event(
+            actor=actor,
+            verb="protocol.activate",
+            target=version,
+            before={"active": previous_numbers},
+            after={"active": version.number, "rescore_days": rescore_days},
+        )
+        if rescore_days:
+            from protocols.tasks import rescore_recent_mentions
+
+            transaction.on_commit(lambda: rescore_recent_mentions.delay(version.pk, rescore_days))
+    return version
+
+
+def start_backtest(*, actor, draft: ProtocolVersion, days: int) -> BacktestRun:
+    require_permission(actor, Perm.EDIT_PROTOCOL)
+    from protocols.tasks import run_backtest
+
+    with transaction.atomic():
+        run = BacktestRun.objects.create(
+            draft=draft, baseline=active_version(), days=days, created_by=actor
+        )
+        record_audit_event(
+            actor=actor, verb="protocol.backtest", target=draft, after={"days": days}
+        )
+        transaction.on_commit(lambda: run_backtest.delay(run.pk))
+    return run

@@ -1,0 +1,52 @@
+"""Celery tasks of protocols: score new mentions, rescore, run a backtest."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from monitoring.models import Mention
+from protocols import backtest, pipeline
+from protocols.models import BacktestRun, BacktestStatus, ProtocolVersion
+from protocols.services import active_version
+
+logger = logging.getLogger(__name__)
+RESCORE_CHUNK = 1000
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def score_new_mentions(mention_ids: list[int]) -> int:
+    """The monitoring hand-off: score newly stored mentions with the active protocol."""
+    return len(pipeline.score_and_store(mention_ids, version=active_version()))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def rescore_recent_mentions(version_id: int, days: int) -> int:
+    version = ProtocolVersion.objects.get(pk=version_id)
+    ids = list(
+        Mention.objects.filter(published_at__gte=timezone.now() - timedelta(days=days))
+        .order_by("published_at")
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), RESCORE_CHUNK):
+        pipeline.score_and_store(
+            ids[start : start + RESCORE_CHUNK], version=version, observe_spikes=False
+        )
+    return len(ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_backtest(run_id: int) -> str:
+    run = BacktestRun.objects.select_related("draft", "baseline").get(pk=run_id)
+    if run.status == BacktestStatus.DONE:
+        return run.status  # delivered twice: the result is already there
+    try:
+        backtest.run_backtest(run)
+    except Exception as error:
+        logger.exception("backtest %s failed", run_id)
+        BacktestRun.objects.filter(pk=run_id).update(
+            status=BacktestStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+        )
+        raise
+    return BacktestStatus.DONE

@@ -1,0 +1,20 @@
+"""URLs of the protocol editor and backtests."""
+
+from django.urls import path
+
+from protocols.views import backtests, editor
+
+app_name = "protocols"
+
+urlpatterns = [
+    path("", editor.version_list, name="list"),
+    path("new/", editor.new_draft, name="new_draft"),
+    path("compare/", editor.compare, name="compare"),
+    path("<int:pk>/", editor.version_detail, name="detail"),
+    path("<int:pk>/details/", editor.save_details, name="save_details"),
+    path("<int:pk>/sections/<slug:section>/", editor.edit_section, name="edit_section"),
+    path("<int:pk>/activate/", editor.activate, name="activate"),
+    path("<int:pk>/delete/", editor.delete_draft, name="delete_draft"),
+    path("<int:pk>/backtest/", backtests.start, name="start_backtest"),
+    path("backtests/<int:pk>/", backtests.detail, name="backtest"),
+]

@@ -1,0 +1,262 @@
+"""Validation of a protocol document: every problem named by the field it is in."""
+
+import re
+import string
+from dataclasses import dataclass
+from itertools import pairwise
+from numbers import Real
+from typing import Any
+
+from protocols.defaults import TEMPLATE_VARIABLES
+from protocols.scoring.types import Severity, TriageClass
+
+SECTIONS = (
+    "weights",
+    "lexicons",
+    "keyword_groups",
+    "reach_tiers",
+    "author_flags",
+    "repeat_complainant",
+    "velocity",
+    "severity_thresholds",
+    "crisis_threshold",
+    "policies",
+)
+LANGUAGES = ("es", "en")
+KNOWN_FLAGS = ("influencer", "ambassador", "known_troll", "customer")
+MAX_SLA_MINUTES = 24 * 60  # practice 2: answer within 24 hours at the latest
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    path: str  # e.g. "keyword_groups[1].patterns[0]"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.errors.append(FieldError(path, message))
+
+    def number(self, path: str, value: Any, low: float | None = None, high: float | None = None):
+        if isinstance(value, bool) or not isinstance(value, Real):
+            self.add(path, "must be a number")
+            return None
+        if low is not None and value < low:
+            self.add(path, f"must be at least {low}")
+        if high is not None and value > high:
+            self.add(path, f"must be at most {high}")
+        return value
+
+    def mapping(self, path: str, value: Any) -> dict:
+        if not isinstance(value, dict):
+            self.add(path, "must be an object")
+            return {}
+        return value
+
+    def sequence(self, path: str, value: Any) -> list:
+        if not isinstance(value, list):
+            self.add(path, "must be a list")
+            return []
+        return value
+
+
+def validate_config(config: Any) -> list[FieldError]:
+    errors = _Collector()
+    config = errors.mapping("protocol", config)
+    for section in SECTIONS:
+        if section not in config:
+            errors.add(section, "this section is missing")
+    for extra in sorted(set(config) - set(SECTIONS)):
+        errors.add(extra, "unknown section")
+    checks = {
+        "weights": _weights,
+        "lexicons": _lexicons,
+        "keyword_groups": _keyword_groups,
+        "reach_tiers": _reach_tiers,
+        "author_flags": _author_flags,
+        "repeat_complainant": _repeat_complainant,
+        "velocity": _velocity,
+        "severity_thresholds": _severity_thresholds,
+        "crisis_threshold": _crisis_threshold,
+        "policies": _policies,
+    }
+    for section, check in checks.items():
+        if section in config:
+            check(errors, config[section])
+    return errors.errors
+
+
+def _weights(errors: _Collector, weights: Any) -> None:
+    for name, value in errors.mapping("weights", weights).items():
+        errors.number(f"weights.{name}", value, -100, 100)
+
+
+def _lexicons(errors: _Collector, lexicons: Any) -> None:
+    lexicons = errors.mapping("lexicons", lexicons)
+    for language in LANGUAGES:
+        if language not in lexicons:
+            errors.add(f"lexicons.{language}", "a lexicon is needed for each language")
+    for language, lexicon in lexicons.items():
+        for name, entries in errors.mapping(f"lexicons.{language}", lexicon).items():
+            path = f"lexicons.{language}.{name}"
+            if isinstance(entries, dict):
+                for word, weight in entries.items():
+                    if not str(word).strip():
+                        errors.add(path, "contains an empty word")
+                    errors.number(f"{path}.{word}", weight, -10, 10)
+            elif isinstance(entries, list):
+                for index, word in enumerate(entries):
+                    if not isinstance(word, str) or not word.strip():
+                        errors.add(f"{path}[{index}]", "must be a non-empty word or phrase")
+            else:
+                errors.add(path, "must be a list of words or an object of word: weight")
+
+
+def _keyword_groups(errors: _Collector, groups: Any) -> None:
+    seen: set[str] = set()
+    for index, group in enumerate(errors.sequence("keyword_groups", groups)):
+        path = f"keyword_groups[{index}]"
+        group = errors.mapping(path, group)
+        key = group.get("key")
+        if not isinstance(key, str) or not _KEY.match(key):
+            errors.add(f"{path}.key", "use lower-case letters, digits and _ (e.g. authority)")
+        elif key in seen:
+            errors.add(f"{path}.key", f"“{key}” is used by another group")
+        else:
+            seen.add(key)
+        if not str(group.get("label", "")).strip():
+            errors.add(f"{path}.label", "give the group a name")
+        patterns = errors.sequence(f"{path}.patterns", group.get("patterns"))
+        if not patterns:
+            errors.add(f"{path}.patterns", "add at least one word, phrase or pattern")
+        for position, pattern in enumerate(patterns):
+            pattern_path = f"{path}.patterns[{position}]"
+            if not isinstance(pattern, str) or not pattern.strip():
+                errors.add(pattern_path, "must be a non-empty word or phrase")
+            elif group.get("regex"):
+                try:
+                    re.compile(pattern)
+                except re.error as error:
+                    errors.add(pattern_path, f"invalid regular expression: {error}")
+        if not isinstance(group.get("regex", False), bool):
+            errors.add(f"{path}.regex", "must be true or false")
+        errors.number(f"{path}.boost", group.get("boost"), 0, 100)
+        contact = group.get("escalation_contact", "")
+        if not isinstance(contact, str):
+            errors.add(f"{path}.escalation_contact", "must be text (an e-mail or a team)")
+
+
+def _reach_tiers(errors: _Collector, tiers: Any) -> None:
+    tiers = errors.sequence("reach_tiers", tiers)
+    if not tiers:
+        errors.add("reach_tiers", "add at least the tier starting at 0 followers")
+    previous = -1
+    for index, tier in enumerate(tiers):
+        path = f"reach_tiers[{index}]"
+        tier = errors.mapping(path, tier)
+        minimum = errors.number(f"{path}.min_followers", tier.get("min_followers"), 0)
+        errors.number(f"{path}.boost", tier.get("boost"), -50, 50)
+        if minimum is not None:
+            if index == 0 and minimum != 0:
+                errors.add(f"{path}.min_followers", "the first tier must start at 0")
+            if minimum <= previous:
+                errors.add(f"{path}.min_followers", "tiers must go up in followers")
+            previous = minimum
+
+
+def _author_flags(errors: _Collector, flags: Any) -> None:
+    for name, value in errors.mapping("author_flags", flags).items():
+        if name not in KNOWN_FLAGS:
+            errors.add(f"author_flags.{name}", f"unknown flag; use {', '.join(KNOWN_FLAGS)}")
+        errors.number(f"author_flags.{name}", value, -50, 50)
+
+
+def _repeat_complainant(errors: _Collector, section: Any) -> None:
+    section = errors.mapping("repeat_complainant", section)
+    errors.number("repeat_complainant.min_previous", section.get("min_previous"), 1, 1000)
+    errors.number("repeat_complainant.boost", section.get("boost"), 0, 50)
+
+
+def _velocity(errors: _Collector, section: Any) -> None:
+    section = errors.mapping("velocity", section)
+    factor = errors.number("velocity.spike_factor", section.get("spike_factor"), 1, 1000)
+    if factor is not None and factor <= 1:
+        errors.add("velocity.spike_factor", "must be above 1 (1 means the normal rate)")
+    errors.number("velocity.boost", section.get("boost"), 0, 50)
+
+
+def _severity_thresholds(errors: _Collector, section: Any) -> None:
+    section = errors.mapping("severity_thresholds", section)
+    values = []
+    for level in (Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL):
+        value = errors.number(f"severity_thresholds.{level}", section.get(level), 1, 100)
+        values.append((level, value))
+    for (lower, low), (upper, high) in pairwise(values):
+        if low is not None and high is not None and high <= low:
+            errors.add(
+                f"severity_thresholds.{upper}",
+                f"overlaps {lower}: it must be higher than {lower} ({low})",
+            )
+
+
+def _crisis_threshold(errors: _Collector, section: Any) -> None:
+    section = errors.mapping("crisis_threshold", section)
+    errors.number("crisis_threshold.incidents", section.get("incidents"), 1, 10_000)
+    errors.number("crisis_threshold.window_minutes", section.get("window_minutes"), 1, 10_080)
+    factor = errors.number("crisis_threshold.spike_factor", section.get("spike_factor"), 1, 1000)
+    if factor is not None and factor <= 1:
+        errors.add("crisis_threshold.spike_factor", "must be above 1 (1 means the normal rate)")
+
+
+def _policies(errors: _Collector, policies: Any) -> None:
+    policies = errors.mapping("policies", policies)
+    for level in Severity.ORDER:
+        if level not in policies:
+            errors.add(f"policies.{level}", f"severity “{level}” has no response policy")
+    for level, policy in policies.items():
+        path = f"policies.{level}"
+        if level not in Severity.ORDER:
+            errors.add(path, "unknown severity")
+        policy = errors.mapping(path, policy)
+        errors.number(f"{path}.sla_minutes", policy.get("sla_minutes"), 1, MAX_SLA_MINUTES)
+        if not isinstance(policy.get("needs_approval"), bool):
+            errors.add(f"{path}.needs_approval", "must be true or false")
+        for index, contact in enumerate(
+            errors.sequence(f"{path}.escalation_contacts", policy.get("escalation_contacts", []))
+        ):
+            if not isinstance(contact, str) or not contact.strip():
+                errors.add(f"{path}.escalation_contacts[{index}]", "must be an e-mail or a team")
+        for triage_class, action in errors.mapping(
+            f"{path}.actions", policy.get("actions", {})
+        ).items():
+            action_path = f"{path}.actions.{triage_class}"
+            if triage_class not in TriageClass.ALL:
+                errors.add(action_path, f"unknown triage class; use {', '.join(TriageClass.ALL)}")
+            action = errors.mapping(action_path, action)
+            templates = errors.mapping(f"{action_path}.templates", action.get("templates", {}))
+            for language, texts in templates.items():
+                for index, text in enumerate(
+                    errors.sequence(f"{action_path}.templates.{language}", texts)
+                ):
+                    _template(errors, f"{action_path}.templates.{language}[{index}]", text)
+
+
+def _template(errors: _Collector, path: str, text: Any) -> None:
+    if not isinstance(text, str):
+        errors.add(path, "must be text")
+        return
+    try:
+        names = {name for _literal, name, _spec, _conv in string.Formatter().parse(text) if name}
+    except ValueError as error:
+        errors.add(path, f"cannot be read: {error} (write {{{{ and }}}} for literal braces)")
+        return
+    for name in sorted(names - set(TEMPLATE_VARIABLES)):
+        allowed = ", ".join("{" + variable + "}" for variable in TEMPLATE_VARIABLES)
+        errors.add(path, f"unknown variable {{{name}}}; use {allowed}")

@@ -1,0 +1,1 @@
+"""Views of the protocols app: versions, the editor, diff, backtests."""
