@@ -183,8 +183,8 @@ TRUNCATE ingest_author_stage, ingest_mention_stage;
 """
 _MERGE_AUTHORS = """
 INSERT INTO monitoring_author
-    (platform, handle, display_name, followers, verified, url, first_seen_at, last_seen_at)
-SELECT platform, handle, display_name, followers, verified, url, %(now)s, %(now)s
+    (platform, handle, display_name, followers, verified, url, flags, first_seen_at, last_seen_at)
+SELECT platform, handle, display_name, followers, verified, url, '[]'::jsonb, %(now)s, %(now)s
 FROM ingest_author_stage ORDER BY platform, handle
 ON CONFLICT (platform, handle) DO UPDATE SET
     display_name = EXCLUDED.display_name,

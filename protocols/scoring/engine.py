@@ -1,0 +1,332 @@
+"""The scoring engine: a protocol compiled once, and one pure function from a mention to a Score.
+
+Live ingest, rescoring and protocol backtests all call `score_mention` with a
+`CompiledProtocol` from `compile_protocol`. Every point of the score is one explained Signal;
+contributions are multiples of 0.5 (so they add up exactly, with no float drift) and their
+sum is the value, with an explicit "cap" signal when the total leaves 0..100.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from protocols.scoring.defaults import DEFAULT_WEIGHTS
+from protocols.scoring.lexicon import Lexicon, compile_lexicon
+from protocols.scoring.normalise import fold, normalise
+from protocols.scoring.signals import Analysis, analyse, detect_language
+from protocols.scoring.types import (
+    AuthorContext,
+    Score,
+    ScoringContext,
+    Severity,
+    Signal,
+    TriageClass,
+)
+
+LANGUAGES = ("es", "en")
+_KEYWORD_CLEAN = re.compile(r"https?://\S+|[_#@]")
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordGroup:
+    key: str
+    label: str
+    pattern: re.Pattern
+    boost: float
+    escalation_contact: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledProtocol:
+    weights: MappingProxyType
+    lexicons: MappingProxyType  # "es", "en", "" (both) -> Lexicon
+    keyword_groups: tuple[KeywordGroup, ...]
+    reach_tiers: tuple[tuple[int, float], ...]  # (min_followers, boost), highest first
+    author_flags: MappingProxyType  # flag -> boost
+    repeat_min_previous: int
+    repeat_boost: float
+    spike_factor: float
+    velocity_boost: float
+    severity_thresholds: tuple[tuple[str, float], ...]  # highest severity first
+
+    def weight(self, key: str) -> float:
+        return self.weights.get(key, DEFAULT_WEIGHTS.get(key, 0.0))
+
+
+def _keyword_pattern(group: dict) -> re.Pattern:
+    patterns = [str(pattern) for pattern in group.get("patterns", ()) if str(pattern).strip()]
+    if not patterns:
+        return re.compile(r"(?!x)x")  # matches nothing
+    if group.get("regex"):
+        body = "|".join(f"(?:{fold(pattern)})" for pattern in patterns)
+    else:
+        body = "|".join(re.escape(fold(pattern).strip()) for pattern in patterns)
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+
+
+def compile_protocol(config: dict) -> CompiledProtocol:
+    """Compile the protocol document (see `protocols.defaults.default_config`) once."""
+    weights = {**DEFAULT_WEIGHTS, **(config.get("weights") or {})}
+    lexicon_config = config.get("lexicons") or {}
+    shared = lexicon_config.get("any") or {}
+    lexicons = {
+        language: compile_lexicon(language, shared, lexicon_config.get(language) or {})
+        for language in LANGUAGES
+    }
+    lexicons[""] = compile_lexicon(
+        "", shared, *(lexicon_config.get(language) or {} for language in LANGUAGES)
+    )
+    groups = tuple(
+        KeywordGroup(
+            key=str(group["key"]),
+            label=str(group.get("label") or group["key"]),
+            pattern=_keyword_pattern(group),
+            boost=float(group.get("boost", 0)),
+            escalation_contact=str(group.get("escalation_contact") or ""),
+        )
+        for group in config.get("keyword_groups") or ()
+    )
+    tiers = tuple(
+        sorted(
+            (
+                (int(tier.get("min_followers", 0)), float(tier.get("boost", 0)))
+                for tier in config.get("reach_tiers") or ()
+            ),
+            reverse=True,
+        )
+    )
+    repeat = config.get("repeat_complainant") or {}
+    velocity = config.get("velocity") or {}
+    thresholds = config.get("severity_thresholds") or {}
+    severity_thresholds = tuple(
+        (severity, float(thresholds[severity]))
+        for severity in reversed(Severity.ORDER)
+        if severity in thresholds
+    )
+    return CompiledProtocol(
+        weights=MappingProxyType(weights),
+        lexicons=MappingProxyType(lexicons),
+        keyword_groups=groups,
+        reach_tiers=tiers,
+        author_flags=MappingProxyType(
+            {str(flag): float(boost) for flag, boost in (config.get("author_flags") or {}).items()}
+        ),
+        repeat_min_previous=int(repeat.get("min_previous", 0) or 0),
+        repeat_boost=float(repeat.get("boost", 0)),
+        spike_factor=float(velocity.get("spike_factor", 0) or 0),
+        velocity_boost=float(velocity.get("boost", 0)),
+        severity_thresholds=severity_thresholds,
+    )
+
+
+def severity_for(value: float, protocol: CompiledProtocol) -> str:
+    for severity, minimum in protocol.severity_thresholds:
+        if value >= minimum:
+            return severity
+    return Severity.LOW
+
+
+def _quote(terms: list[str], limit: int = 3) -> str:
+    unique = list(dict.fromkeys(terms))
+    return ", ".join(f'"{term}"' for term in unique[:limit])
+
+
+def _followers(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f}M".replace(".0M", "M")
+    if count >= 1_000:
+        return f"{count / 1_000:.1f}k".replace(".0k", "k")
+    return str(count)
+
+
+def _half(value: float) -> float:
+    """Rounded to a multiple of 0.5: one decimal, and sums without float error."""
+    return math.floor(value * 2 + 0.5) / 2
+
+
+def _classify(
+    analysis: Analysis, is_question: bool, author: AuthorContext, protocol: CompiledProtocol
+) -> tuple[str, bool, bool]:
+    """(triage class, is_abusive, is_complaint)."""
+    sentiment = analysis.sentiment
+    is_abusive = analysis.insult >= protocol.weight("abuse_min_strength")
+    concrete = (
+        analysis.strong_failure and sentiment <= protocol.weight("complaint_max_sentiment")
+    ) or (analysis.failure > 0 and sentiment <= protocol.weight("failure_max_sentiment"))
+    annoyed = sentiment <= protocol.weight("annoyed_max_sentiment")
+    if concrete:
+        triage = TriageClass.COMPANY_FAULT
+    elif is_abusive or ("known_troll" in author.flags and sentiment < 0):
+        triage = TriageClass.TROLL
+        is_abusive = True
+    elif annoyed and (analysis.service or analysis.complaint_markers):
+        triage = TriageClass.COMPANY_FAULT if analysis.failure else TriageClass.NO_REASON
+    elif annoyed or (analysis.complaint_markers and sentiment < 0):
+        triage = TriageClass.NO_REASON
+    elif is_question:
+        triage = TriageClass.QUESTION
+    elif sentiment >= protocol.weight("praise_min_sentiment"):
+        triage = TriageClass.PRAISE
+    else:
+        triage = TriageClass.NEUTRAL
+    return triage, is_abusive, triage in TriageClass.COMPLAINTS
+
+
+def score_mention(
+    text: str,
+    *,
+    language: str = "",
+    author: AuthorContext = AuthorContext(),  # noqa: B008 - frozen, shared safely
+    context: ScoringContext = ScoringContext(),  # noqa: B008 - frozen, shared safely
+    protocol: CompiledProtocol,
+) -> Score:
+    """Score one mention with a compiled protocol. Pure and deterministic."""
+    text = text or ""
+    normalised = normalise(text)
+    lexicons = protocol.lexicons
+    if language not in LANGUAGES:
+        if not language:
+            language = detect_language(
+                normalised, lexicons["es"].stopwords, lexicons["en"].stopwords
+            )
+    lexicon: Lexicon = lexicons.get(language) or lexicons[""]
+    analysis = analyse(normalised, lexicon)
+    is_question = analysis.question or normalised.question_marks > 0
+    triage, is_abusive, is_complaint = _classify(analysis, is_question, author, protocol)
+    sentiment = round(analysis.sentiment, 3)
+    weight = protocol.weight
+
+    signals: list[Signal] = [Signal("base", "base score", _half(weight("base")))]
+    if sentiment < 0:
+        terms = _quote(analysis.negative_terms + analysis.insult_terms)
+        signals.append(
+            Signal(
+                "negative_sentiment",
+                f"negative sentiment ({sentiment:.2f})" + (f": {terms}" if terms else ""),
+                _half(weight("negative_sentiment") * -sentiment),
+            )
+        )
+    elif sentiment > 0:
+        terms = _quote(analysis.positive_terms)
+        signals.append(
+            Signal(
+                "positive_sentiment",
+                f"positive sentiment (+{sentiment:.2f})" + (f": {terms}" if terms else ""),
+                _half(weight("positive_sentiment") * sentiment),
+            )
+        )
+    if is_complaint:
+        reasons = _quote(analysis.failure_terms or analysis.complaint_markers)
+        signals.append(
+            Signal(
+                "complaint",
+                "complaint" + (f": {reasons}" if reasons else ""),
+                _half(weight("complaint")),
+            )
+        )
+        if triage == TriageClass.COMPANY_FAULT:
+            signals.append(
+                Signal(
+                    "company_fault",
+                    "concrete service failure: " + _quote(analysis.failure_terms),
+                    _half(weight("company_fault")),
+                )
+            )
+    if is_abusive:
+        terms = _quote(analysis.insult_terms)
+        label = "insult or abuse" + (f": {terms}" if terms else " (known troll)")
+        if analysis.directed and terms:
+            label += " (directed)"
+        signals.append(Signal("abuse", label, _half(weight("abuse"))))
+    if is_question:
+        terms = _quote(analysis.question_terms)
+        signals.append(
+            Signal(
+                "question", "question" + (f": {terms}" if terms else ""), _half(weight("question"))
+            )
+        )
+
+    matched_groups: list[str] = []
+    keyword_text = None
+    for group in protocol.keyword_groups:
+        if keyword_text is None:
+            keyword_text = fold(_KEYWORD_CLEAN.sub(" ", text))
+        match = group.pattern.search(keyword_text)
+        if match is not None:
+            matched_groups.append(group.key)
+            signals.append(
+                Signal(
+                    f"keyword:{group.key}",
+                    f'keyword group {group.key}: "{match.group(0).strip()}"',
+                    _half(group.boost),
+                )
+            )
+
+    if author.followers is not None:
+        for minimum, boost in protocol.reach_tiers:
+            if author.followers >= minimum:
+                if boost:
+                    signals.append(
+                        Signal(
+                            "reach",
+                            f"reach: {_followers(author.followers)} followers",
+                            _half(boost),
+                        )
+                    )
+                break
+    for flag in sorted(author.flags):
+        boost = protocol.author_flags.get(flag)
+        if boost:
+            signals.append(Signal(f"author:{flag}", f"author flagged {flag}", _half(boost)))
+    if protocol.repeat_boost and author.previous_complaints >= max(protocol.repeat_min_previous, 1):
+        signals.append(
+            Signal(
+                "repeat_complainant",
+                f"repeat complainant: {author.previous_complaints} previous complaints",
+                _half(protocol.repeat_boost),
+            )
+        )
+    if (
+        protocol.velocity_boost
+        and protocol.spike_factor
+        and context.velocity_factor >= protocol.spike_factor
+    ):
+        topic = f" on topic {context.velocity_topic}" if context.velocity_topic else ""
+        signals.append(
+            Signal(
+                "velocity",
+                f"spike ×{context.velocity_factor:.1f}{topic}",
+                _half(protocol.velocity_boost),
+            )
+        )
+
+    total = sum(signal.contribution for signal in signals)  # exact: multiples of 0.5
+    if total != math.floor(total):
+        # Make the sum a whole number by moving the half point into the sentiment line.
+        for position, signal in enumerate(signals):
+            if signal.name in ("negative_sentiment", "positive_sentiment"):
+                signals[position] = Signal(signal.name, signal.label, signal.contribution + 0.5)
+                break
+        else:
+            signals[0] = Signal(signals[0].name, signals[0].label, signals[0].contribution + 0.5)
+        total += 0.5
+    value = int(total)
+    if value > 100 or value < 0:
+        capped = min(max(value, 0), 100)
+        signals.append(
+            Signal("cap", f"capped at {capped} (total was {value})", float(capped - value))
+        )
+        value = capped
+    return Score(
+        value=value,
+        severity=severity_for(value, protocol),
+        triage_class=triage,
+        sentiment=sentiment,
+        language=language,
+        matched_groups=tuple(matched_groups),
+        signals=tuple(signals),
+        is_question=is_question,
+        is_abusive=is_abusive,
+        is_complaint=is_complaint,
+    )
