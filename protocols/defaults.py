@@ -21,7 +21,7 @@ KEYWORD_GROUPS = [
             "OCU",
             "FACUA",
             "oficina de consumo",
-            "consumo",
+            "oficina municipal de información al consumidor",
             "hoja de reclamaciones",
             "defensor del pueblo",
             "defensor del cliente",

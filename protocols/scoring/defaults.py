@@ -18,7 +18,8 @@ apostrophes do not matter ("no funciona" also matches "NO FUNCIONAAA", "doesn't"
 - ``abuse_min_strength``: insult strength (sum of the ``insults`` strengths found) from
   which a mention counts as abusive.
 - ``complaint_max_sentiment``: a concrete failure counts as a complaint when the sentiment is
-  at most this (so "the refund arrived, thanks!" is not a complaint).
+  at most this (so "the refund arrived, thanks, love you!" is not a complaint, while a
+  sarcastic "#HappyHolidays, my new laptop doesn't work" still is).
 - ``failure_max_sentiment``: a weaker failure term (strength below 3: "factura", "bill")
   makes a complaint only when the sentiment is at most this.
 - ``annoyed_max_sentiment``: a mention without a concrete failure counts as a complaint
@@ -81,8 +82,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "abuse": 10,
     "question": 3,
     "abuse_min_strength": 2,
-    "complaint_max_sentiment": 0.1,
-    "failure_max_sentiment": -0.2,
+    "complaint_max_sentiment": 0.3,
+    "failure_max_sentiment": -0.3,
     "annoyed_max_sentiment": -0.45,
     "praise_min_sentiment": 0.3,
 }
@@ -137,7 +138,8 @@ _ES = {
             "recomendable, recomendadísimo, lo recomiendo, os lo recomiendo, 100% recomendable, "
             "sobresaliente, inmejorable, inmejorables, buenazo, fenomenal, súper bien, "
             "bravo, olé, ole, viva, chapó, chapeau, qué gusto, qué bien, cojonudo, bacán, "
-            "chévere, padrísimo, chido, chida, bárbaro, bárbara, copado, copada, genio, genia, "
+            "de puta madre, de pm, chévere, padrísimo, chido, chida, bárbaro, bárbara, copado, "
+            "copada, genio, genia, "
             "ídolo, crack",
         ),
         (
@@ -158,7 +160,7 @@ _ES = {
             "satisfecho, satisfecha, satisfechos, puntual, puntuales, profesional, "
             "profesionales, calidad, buen, buen servicio, buena atención, vale la pena, "
             "merece la pena, interesante, interesantes, divertidísimo, apoyo, apoyamos, "
-            "esperanza, feliz día, buenos días, buenas noches, buenas tardes, bienvenido, "
+            "esperanza, feliz día, bienvenido, "
             "bienvenida, bienvenidos, paz, sonrisa, sonrisas, risas, fiesta, gusto, guay, "
             "chulo, chula, mola, molan, molaba, cracks, campeón, campeones, ole ahí",
         ),
@@ -166,7 +168,8 @@ _ES = {
             1,
             "vale, correcto, correcta, normal, aceptable, suficiente, bastante bien, "
             "funciona, funcionan, funcionó, tranquilo, tranquila, fácil, sencillo, sencilla, "
-            "claro, sí, ayudó, ayudaron, gratis, oferta, descuento, regalo, "
+            "claro, buenos días, buen día, buenas noches, buenas tardes, saludos, ayudó, "
+            "ayudaron, gratis, oferta, descuento, regalo, "
             "acertado, acierto, tienes razón, sano, sana, salud, "
             "espero, esperemos, ojalá, deseo, deseando",
         ),
@@ -240,6 +243,7 @@ _ES = {
             "enormemente, profundamente, especialmente, jodidamente, putamente, re contra",
         ),
         (0.2, "bastante, más, harto, harta, cada vez más"),
+        (0.4, "no me puedo creer, no puedo creer, no se puede ser más, no solo"),
     ),
     "diminishers": _graded(
         (
@@ -252,17 +256,19 @@ _ES = {
     "insults": _graded(
         (
             1,
-            "mierda, joder, jodido, jodida, jodidos, coño, hostia, hostias, carajo, "
-            "cojones, cojón, leches, puñetera, puñetero, maldito, maldita, malditos, "
-            "malditas, maldición, cagada, cagar, cagarla, me cago, cabrón, cabrones, "
-            "chingada, chingar, pinche, pinches, verga, vergas, puto, puta, putos, putas, "
-            "hdp, ctm, csm, ptm, alv, mamada, mamadas, culo, mamón, mamona, pendejada, "
+            "leches, puñetera, puñetero, maldito, maldita, malditos, malditas, maldición, "
+            "cagada, cagar, cagarla, culo, mamada, mamadas, pendejada, "
+            # Everyday interjections in Spanish ("joder", "de puta madre" = great): mild.
+            "mierda, joder, jodido, jodida, jodidos, coño, hostia, hostias, carajo, cojones, "
+            "cojón, me cago, chingada, chingar, pinche, pinches, verga, vergas, puto, puta, "
+            "putos, putas, ptm, alv, cállate, callaos, calla ya, "
             "la madre que os parió, vete a la mierda, a la mierda, que os jodan, que te jodan, "
             "chupapollas, polla, pollas, huevón, huevona, boludo, boluda, pelotudo, pelotuda, "
             "gilipollez, gilipolleces, payasada, payasadas",
         ),
         (
             2,
+            "cabrón, cabrones, hdp, ctm, csm, mamón, mamona, "
             "idiota, idiotas, imbécil, imbéciles, estúpido, estúpida, estúpidos, estúpidas, "
             "gilipollas, subnormal, subnormales, tonto, tonta, tontos, tontas, "
             "tonto del culo, capullo, capulla, capullos, cretino, cretina, cretinos, "
@@ -280,13 +286,14 @@ _ES = {
             "vago, vaga, vagos, mantenido, mantenidos, mantenida, analfabeto, analfabeta, "
             "analfabetos, ignorante, ignorantes, borracho, borracha, mamarracho, mamarracha, "
             "feminazi, feminazis, machirulo, machirulos, facha, fachas, rojo de mierda, "
-            "perroflauta, perroflautas, panfleto, cállate, callaos, calla ya, cierra la boca, "
+            "perroflauta, perroflautas, cierra la boca, "
             "cierra el pico, lárgate, largaos, muérete, muérete ya, "
             "ojalá te mueras, ojalá os muráis, tu puta madre",
         ),
         (
             3,
-            "sudaca, sudacas, panchito, panchitos, moro de mierda, moros de mierda, "
+            "sudaca, sudacas, sudaka, sudakas, panchito, panchitos, moro de mierda, "
+            "moros de mierda, "
             "negro de mierda, negros de mierda, negrata, negratas, maricón, maricones, "
             "marica, maricas, bollera, bolleras, travelo, sarnoso, sarnosa, sarnosos, "
             "mena, menas, invasores, invasión, invasion, ilegales, inmigrantes ilegales, "
@@ -314,7 +321,8 @@ _ES = {
             "equipaje perdido, vuelo cancelado, cancelado, cancelada, cancelaron, "
             "cancelación, overbooking, retraso, retrasos, retrasado, retrasada, con retraso, "
             "se ha retrasado, llevo horas, llevo días, llevo semanas, llevo meses, "
-            "horas esperando, días esperando, semanas esperando, sigo esperando, seguimos esperando, "
+            "horas esperando, días esperando, semanas esperando, sigo esperando, "
+            "seguimos esperando, "
             "nadie me atiende, nadie contesta, nadie responde, no contestan, no responden, "
             "no me contestan, no me responden, no atienden, ni me contestan, sin atención, "
             "estropeado, estropeada, roto, rota, defectuoso, defectuosa, dañado, dañada, "
@@ -343,7 +351,7 @@ _ES = {
         "llegan, llegó, ha llegado, han llegado, contesta, contestan, contestáis, responde, "
         "responden, respondéis, atiende, atienden, soluciona, solucionan, arreglan, arregla, "
         "devuelven, devuelve, funcionando, sirve, sirven, aparece, funciona bien, "
-        "hacen caso, dan solución, puedo, podemos, recibido, recibo, me llega, entra"
+        "hacen caso, dan solución, recibido, me llega"
     ),
     "service_terms": _words(
         "factura, facturas, recibo, cobro, cargo, tarifa, precio, pedido, pedidos, paquete, "
@@ -413,7 +421,7 @@ _EN = {
             "marvellous, exceptional, terrific, fabulous, stunning, flawless, impeccable, "
             "love, loved, loving, loves, adore, adored, best, the best, love it, love you, "
             "thank you so much, thanks so much, thank you very much, many thanks, "
-            "highly recommend, 10/10, five stars, 5 stars, a+, kudos, bravo, legend, legendary, "
+            "highly recommend, 10/10, five stars, 5 stars, kudos, bravo, legend, legendary, "
             "delighted, thrilled, ecstatic, overjoyed, grateful, thankful, appreciate it, "
             "much appreciated, greatly appreciated, blessed, congrats, congratulations, "
             "beautiful, gorgeous, lovely, happiest, best ever, world class, top notch, "
@@ -424,25 +432,27 @@ _EN = {
         (
             2,
             "good, great, nice, happy, glad, pleased, thanks, thank you, thx, thanx, ty, "
-            "appreciate, appreciated, like, liked, likes, enjoy, enjoyed, enjoying, fun, "
+            "appreciate, appreciated, i like, we like, like it, like this, liked, enjoy, "
+            "enjoyed, enjoying, fun, "
             "helpful, friendly, kind, kindly, polite, courteous, professional, quick, quickly, "
-            "fast, efficient, smooth, smoothly, easy, comfortable, clean, fresh, tasty, "
+            "fast, efficient, smooth, smoothly, comfortable, clean, fresh, tasty, "
             "delicious, cute, pretty, sweet, cool, wow, win, won, winner, winning, success, "
             "successful, recommend, recommended, worth it, well done, good job, great job, "
-            "nice job, good work, great work, props, shoutout, shout out, on time, early, "
+            "nice job, good work, great work, props, shoutout, shout out, on time, "
             "fixed, resolved, solved, sorted, works great, works perfectly, no problems, "
             "no issues, hassle free, pleasure, pleasant, enjoyable, impressive, impressed, "
             "satisfied, exciting, excited, excellent service, great service, good service, "
-            "awesome service, better, improved, improvement, upgrade, upgraded, welcome, "
+            "awesome service, improved, improvement, upgraded, welcome, stellar, finest, "
+            "yummy, "
             "supportive, safe, safely, reliable, quality, proud, hope, hopefully, "
             "wish, luck, good luck, peace, smile, smiles, laugh, hug, hugs, cheers, "
             "friendly staff, fair, generous, bonus, ok thanks",
         ),
         (
             1,
-            "ok, okay, fine, alright, decent, works, working, worked, sure, interesting, "
-            "helped, help, agree, agreed, correct, better than, not bad, yes, yeah, yep, "
-            "fair enough, free, funny",
+            "ok, okay, fine, alright, decent, works, working, worked, interesting, better, "
+            "helped, agree, agreed, correct, not bad, yes, yeah, yep, upgrade, "
+            "fair enough, funny",
         ),
     ),
     "negative": _graded(
@@ -478,16 +488,17 @@ _EN = {
             "rude, ignore, ignored, ignoring, nobody, unhelpful, unreliable, inconvenient, "
             "inconvenience, hassle, headache, waste, wasted, wasting, waste of time, "
             "waste of money, no help, no response, no answer, no reply, nothing, never, "
-            "again, still, yet again, once again, seriously, really?, shocking, shocked, "
+            "again, yet again, once again, shocking, shocked, "
             "uncomfortable, cramped, cold, late, delayed, delay, delays, stuck, stranded, "
-            "sick, ill, disease, war, attack, attacks, crisis, crime, criminal, corrupt, "
+            "sick, disease, war, attack, attacks, crisis, crime, criminal, corrupt, "
             "violence, victim, victims, threat, threatening, hell, sucks, ugh, argh, "
             "meh, smh, wtf, fml, rip, bs, nonsense, fake, lie, lying, cheat, cheated, cheating, "
             "blame, guilty, poorly handled, mishandled",
         ),
         (
             1,
-            "no, not, without, wait, waiting, waited, hold, again, cant, cannot, couldnt, wont, didnt, doesnt, dont, "
+            "no, not, without, wait, waiting, waited, hold, again, cant, cannot, couldnt, "
+            "wont, didnt, doesnt, dont, "
             "isnt, wasnt, hard, difficult, tough, tired, unfortunately, weird, strange, odd, "
             "doubt, least, long, longer, hmm, hmmm, questionable, "
             "apparently, supposedly",
@@ -510,6 +521,8 @@ _EN = {
             "deeply, entirely, purely, amazingly, extraordinarily, the most",
         ),
         (0.2, "quite, pretty, more, much, fairly, real"),
+        # Not negations: "can't believe how bad" is very bad.
+        (0.4, "cant believe, cannot believe, couldnt be more, cant be more, not only"),
     ),
     "diminishers": _graded(
         (
@@ -523,12 +536,19 @@ _EN = {
     "insults": _graded(
         (
             1,
+            "crap, crappy, damn, damned, goddamn, dammit, hell, piss, pissed, bloody, bugger, "
+            "sucks, suck it, bitching, bitchy, balls, bollocks, tits, boobs, sexy, porn, "
+            "get lost, lmao, lmfao, omfg, criminal, criminals, corrupt, evil, sick, die, "
+            "nazi, nazis, fascist, fascists, commie, commies, crook, crooks, thug, thugs, "
+            "ugly, fat, sheep, ignorant, brainwashed, deplorable, deplorables, snowflake, "
+            "snowflakes, creepy, hypocrite, hypocrites, traitor, traitors, liar, liars",
+        ),
+        (
+            2,
             "fuck, fucking, fucked, fucker, fuckin, fck, fcking, fk, fuk, f*ck, f**k, "
-            "shit, shitty, shits, bullshit, bs, crap, crappy, damn, damned, goddamn, "
-            "dammit, hell, piss, pissed, ass, arse, asses, bloody, bugger, wtf, stfu, gtfo, "
-            "screw you, screw them, sucks, suck it, bitching, bitchy, douche, "
-            "dick, dicks, cock, balls, bollocks, tits, boobs, sexy, porn, pussy, wanker, "
-            "shut up, get lost, go to hell, lmao, lmfao, omfg",
+            "shit, shitty, shits, bullshit, ass, arse, asses, wtf, stfu, gtfo, "
+            "screw you, screw them, douche, dick, dicks, cock, pussy, wanker, "
+            "shut up, go to hell",
         ),
         (
             2,
@@ -536,18 +556,14 @@ _EN = {
             "dumbasses, imbecile, imbeciles, fool, fools, foolish, loser, losers, jerk, jerks, "
             "asshole, assholes, arsehole, arseholes, bastard, bastards, bitch, bitches, "
             "son of a bitch, scum, scumbag, scumbags, dirtbag, pig, pigs, piece of shit, "
-            "pos, clown, clowns, troll, trolls, hypocrite, hypocrites, liar, liars, traitor, "
-            "traitors, coward, cowards, pathetic, disgusting, degenerate, degenerates, "
-            "lunatic, lunatics, nutjob, nut job, psycho, psychopath, sociopath, creep, creepy, "
+            "pos, clown, clowns, troll, trolls, coward, cowards, degenerate, degenerates, "
+            "lunatic, lunatics, nutjob, nut job, psycho, psychopath, sociopath, creep, "
             "pervert, perv, slut, sluts, whore, whores, skank, hoe, hoes, thot, twat, twats, "
             "cunt, cunts, prick, pricks, motherfucker, motherfuckers, mf, mofo, shithead, "
             "dipshit, jackass, jackasses, douchebag, douchebags, idiot in chief, lowlife, "
-            "trash, garbage human, vile, evil, sick, sicko, nazi, nazis, fascist, fascists, "
-            "commie, commies, snowflake, snowflakes, libtard, libtards, cuck, cucks, "
-            "brainwashed, brain dead, braindead, ignorant, ignorants, deplorable, deplorables, "
-            "sheep, sheeple, dumb as, ugly, fat, freak, freaks, weirdo, nutcase, crook, "
-            "crooks, thug, thugs, criminal, criminals, corrupt, kill yourself, kys, die, "
-            "drop dead, go die, you suck, you people",
+            "garbage human, sicko, libtard, libtards, cuck, cucks, brain dead, braindead, "
+            "sheeple, dumb as, freak, freaks, weirdo, nutcase, kill yourself, kys, "
+            "drop dead, go die, you suck",
         ),
         (
             3,
@@ -597,6 +613,7 @@ _EN = {
             "support ticket, ticket, complaint, complaints, fix this, fix it, fix your, "
             "sort this out, sort it out, slow, slowest, lag, lagging, laggy, rebook, "
             "rebooked, reschedule, rescheduled, missing, lost, leaking, leak, battery, "
+            "stopped, went out, died on me, dead, keeps, keep getting, "
             "still, again, yet again, for hours, for days, for weeks, 2 hours, 3 hours",
         ),
     ),
@@ -604,7 +621,9 @@ _EN = {
         "work, works, working, worked, arrive, arrived, arriving, load, loads, loading, "
         "connect, connects, respond, responded, responding, answer, answered, answering, "
         "reply, replied, replying, help, helped, helping, received, receive, delivered, "
-        "deliver, show up, showed up, turn on, charge, charging, call back, called back, "
+        "deliver, show up, showed up, showing up, connecting, print, printing, syncing, "
+        "sync, open, opening, start, starting, boot, booting, turn on, charge, charging, "
+        "call back, called back, "
         "fix, fixed, resolved, refund, refunded, get through, pick up, picked up"
     ),
     "service_terms": _words(

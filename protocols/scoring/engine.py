@@ -185,11 +185,8 @@ def score_mention(
     text = text or ""
     normalised = normalise(text)
     lexicons = protocol.lexicons
-    if language not in LANGUAGES:
-        if not language:
-            language = detect_language(
-                normalised, lexicons["es"].stopwords, lexicons["en"].stopwords
-            )
+    if not language:
+        language = detect_language(normalised, lexicons["es"].stopwords, lexicons["en"].stopwords)
     lexicon: Lexicon = lexicons.get(language) or lexicons[""]
     analysis = analyse(normalised, lexicon)
     is_question = analysis.question or normalised.question_marks > 0

@@ -52,8 +52,8 @@ def _sections(section: dict) -> list[tuple[str, float, str]]:
         rows.append((phrase, -abs(strength), "derived_valence"))
     for phrase, strength in _as_strengths(section.get("failures")).items():
         rows.append((phrase, strength, "failure"))
-        if abs(strength) >= 3:  # weaker failures ("factura", "bill") are topics, not moods
-            rows.append((phrase, -2.0, "derived_valence"))
+        # Weaker failures ("factura", "still") are half topic, half mood.
+        rows.append((phrase, -2.0 if abs(strength) >= 3 else -1.0, "derived_valence"))
     for phrase in _as_strengths(section.get("complaint_markers")):
         rows.append((phrase, -1.0, "derived_valence"))
     for phrase, strength in _as_strengths(section.get("positive")).items():

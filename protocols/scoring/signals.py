@@ -151,8 +151,8 @@ def analyse(normalised: Normalised, lexicon: Lexicon) -> Analysis:
                 valence *= 1.0 + booster
             if token in shouted or token in elongated:
                 valence *= 1.0 + EMPHASIS
-            if negated:
-                valence *= NEGATION_SCALE
+            if negated and token[0] < "\u2000" and not token.startswith("emo"):
+                valence *= NEGATION_SCALE  # emoji and laughter are never negated
                 pending_negator = 0.0
             valence *= weight
             total += valence
