@@ -314,7 +314,8 @@ class SurgeDetector:
 
     def _test(self, topic: str, state: State, stamp: float, *, record: bool) -> Observation:
         settings = self.settings
-        if state["level"] is None:
+        if state["level"] is None or state["n"] < settings.warm_up_buckets:
+            # Too little history to call anything fast: no velocity, no alert.
             return Observation(1.0)
         windows = self._windows(state, stamp)
         surging = [
@@ -328,8 +329,6 @@ class SurgeDetector:
             # The longest window: steady traffic reads close to 1.0.
             return Observation(windows[-1].factor)
         strongest = max(surging, key=lambda window: window.factor)
-        if state["n"] < settings.warm_up_buckets:
-            return Observation(strongest.factor)
         crisis = strongest.factor >= settings.crisis_factor
         hot_until = state.get("hot_until")
         quiet = hot_until is None or stamp >= hot_until
