@@ -53,13 +53,16 @@ def poll_setting(name: str):
 
 # --- dispatch ---------------------------------------------------------------------------
 def due_sources(now=None) -> list[int]:
-    now = now or timezone.now()
+    return [source_id for source_id, _interval in _due(now or timezone.now())]
+
+
+def _due(now) -> list[tuple[int, int]]:
     return list(
         Source.objects.filter(enabled=True, platform__in=POLLED_PLATFORMS)
         .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
         .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
         .order_by("next_poll_at")
-        .values_list("pk", flat=True)
+        .values_list("pk", "poll_interval_seconds")
     )
 
 
@@ -69,11 +72,11 @@ def dispatch_due_polls() -> list[int]:
 
     now = timezone.now()
     dispatched = []
-    for source_id in due_sources(now):
-        source = Source.objects.only("poll_interval_seconds").get(pk=source_id)
+    for source_id, interval in _due(now):
+        # Conditional, so two dispatchers running at once never queue one source twice.
         claimed = Source.objects.filter(
             Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now), pk=source_id
-        ).update(next_poll_at=now + timedelta(seconds=source.poll_interval_seconds))
+        ).update(next_poll_at=now + timedelta(seconds=interval))
         if claimed:
             poll_source.delay(source_id)
             dispatched.append(source_id)
@@ -125,6 +128,7 @@ def poll(source_id: int) -> PollOutcome:
     if token is None:
         return PollOutcome(status="busy")
     pages = new_mentions = 0
+    more_waiting = False
     try:
         source = Source.objects.get(pk=source_id)
         connector = connector_for(source.platform)
@@ -136,7 +140,8 @@ def poll(source_id: int) -> PollOutcome:
             pages += 1
             new_mentions += len(result.new_mention_ids)
             cursor = page.next_cursor
-            if not page.has_more:
+            more_waiting = page.has_more
+            if not more_waiting:
                 break
     except LeaseLost as error:
         logger.warning("%s", error)
@@ -149,7 +154,7 @@ def poll(source_id: int) -> PollOutcome:
         return PollOutcome("failed", pages, new_mentions, str(error))
     finally:
         release_lease(source_id, token)
-    record_success(source_id, token)
+    record_success(source_id, token, more_waiting=more_waiting)
     return PollOutcome(status="ok", pages=pages, new_mentions=new_mentions)
 
 
@@ -175,14 +180,17 @@ def hand_off_new_mentions(mention_ids: list[int]) -> None:
 
 
 # --- outcomes ---------------------------------------------------------------------------
-def record_success(source_id: int, token: uuid.UUID) -> None:
+def record_success(source_id: int, token: uuid.UUID, *, more_waiting: bool = False) -> None:
+    """Healthy again; poll again at once when the page budget ran out with pages left."""
     now = timezone.now()
     with transaction.atomic():
         source = Source.objects.select_for_update().get(pk=source_id)
         source.last_success_at = now
         source.consecutive_failures = 0
         source.health = SourceHealth.HEALTHY
-        source.next_poll_at = now + timedelta(seconds=source.poll_interval_seconds)
+        source.next_poll_at = (
+            now if more_waiting else now + timedelta(seconds=source.poll_interval_seconds)
+        )
         source.save(
             update_fields=["last_success_at", "consecutive_failures", "health", "next_poll_at"]
         )

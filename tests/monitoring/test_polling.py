@@ -218,3 +218,10 @@ def test_new_mentions_are_handed_off_by_id_after_commit(
     first = {by_external_id[str(110000000000000000 + n)] for n in (1, 2)}
     second = {by_external_id[str(110000000000000003)]}
     assert [set(batch) for batch in batches] == [first, second]
+
+
+def test_a_poll_that_runs_out_of_page_budget_is_due_again_at_once(httpserver, source, settings):
+    settings.MONITORING = {**settings.MONITORING, "MAX_PAGES_PER_POLL": 1}
+    httpserver.expect_request(TAG_PATH).respond_with_json([status(n) for n in range(40, 0, -1)])
+    polling.poll(source.pk)
+    assert source.pk in polling.due_sources()
