@@ -9,7 +9,7 @@ SQLite default) Django's bulk upserts do the same work more slowly.
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from django.db import connection, transaction
@@ -258,13 +258,26 @@ def _postgres_copy_upsert(
 
 
 def _latest_authors(mentions: list[MentionIn]) -> dict[tuple[str, str], AuthorIn]:
-    """Each author once, as described by their most recent mention in the batch."""
+    """Each author once, as described by their most recent mention in the batch; a follower
+    count that the latest mention does not state comes from an earlier one that does."""
     latest: dict[tuple[str, str], MentionIn] = {}
+    followers: dict[tuple[str, str], tuple] = {}
     for mention in mentions:
         key = (mention.platform, mention.author.handle[:255])
         if key not in latest or mention.published_at >= latest[key].published_at:
             latest[key] = mention
-    return {key: latest[key].author for key in sorted(latest)}
+        count = mention.author.followers
+        if count is not None and (
+            key not in followers or mention.published_at >= followers[key][0]
+        ):
+            followers[key] = (mention.published_at, count)
+    authors = {}
+    for key in sorted(latest):
+        author = latest[key].author
+        if author.followers is None and key in followers:
+            author = replace(author, followers=followers[key][1])
+        authors[key] = author
+    return authors
 
 
 def _clean_text(value: str) -> str:

@@ -88,3 +88,8 @@ def test_ingest_inside_a_rolled_back_transaction_leaves_nothing(django_db_blocke
         raise RuntimeError("page commit failed")
     assert Mention.objects.count() == 0
     assert Author.objects.count() == 0
+
+
+def test_a_follower_count_stated_earlier_in_the_same_batch_is_kept():
+    ingest_mentions([mention_in(1, followers=77), mention_in(2, followers=None)], source_id=None)
+    assert Author.objects.get().followers == 77
