@@ -40,7 +40,8 @@ Keys of a section (all optional):
   (0.4 = 40% weaker: "un poco", "a bit").
 - ``contrast``: words after which the clause counts more than what came before ("pero",
   "but").
-- ``insults``: word or phrase -> strength 1 (profanity), 2 (insult), 3 (slur, hate speech).
+- ``insults``: word or phrase -> strength 0.5 (vulgar, or "puta" as an intensifier), 1
+  (profanity), 2 (insult), 3 (slur, hate speech).
   Insults also count as negative sentiment of the same strength unless listed in
   ``positive``/``negative``.
 - ``failures``: word or phrase -> strength of a concrete service failure (charged twice,
@@ -55,6 +56,10 @@ Keys of a section (all optional):
 - ``requests``: phrases asking for help or information without a question mark
   ("necesito saber", "please advise").
 - ``second_person``: words addressing someone ("eres", "you"), which make insults direct.
+- ``targets``: groups that hate speech targets ("inmigrantes", "mujeres", "immigrants").
+  An insult in the same sentence as a second-person word, or in a mention that names a
+  target group, gains strength 1 ("cállate puta", "malditos moros" are abuse; "ni puta
+  idea" is not).
 - ``stopwords``: frequent function words, used to detect the language cheaply.
 """
 
@@ -100,7 +105,16 @@ _ANY = {
             "😀, 😃, 😄, 😁, 😊, ☺, ☺️, 🙂, 😉, 😎, 👍, 👌, 💪, ✨, 🌟, ⭐, 🤗, 😇, 🙏, 💙, 💚, "
             "💛, 💜, 🧡, 🤍, 🖤, 😋, ✅, 🌹, 🌸, 🍀, 🤝, emopos, cool, top, crack",
         ),
-        (1, "😆, 😅, 😂, 🤣, 😜, 😝, 😛, 🙃, 😺, 😸, ok, okay, emolaugh"),
+        (3, "🫶, 💝, 🥹"),
+        (
+            2,
+            "🔥, 💃, 🕺, 🤙, 🤘, 🍻, 🥂, 🎂, 🎁, 🎄, 💋, 😚, 😙, 🥇, ♡, 😻",
+        ),
+        (
+            1,
+            "😆, 😅, 😂, 🤣, 😜, 😝, 😛, 🙃, 😺, 😸, 😹, 🙈, 🤭, 😌, ✌, ✌️, ☀, ☀️, 🌞, "
+            "ok, okay, emolaugh",
+        ),
     ),
     "negative": _graded(
         (
@@ -112,7 +126,8 @@ _ANY = {
             "😞, 😔, 😟, 😕, 🙁, ☹, ☹️, 😣, 😖, 😫, 😩, 😢, 😥, 😰, 😨, 😧, 😦, 😒, 🙄, 😑, "
             "😐, 😬, 🤦, 🤦‍♂️, 🤦‍♀️, ❌, ⚠, ⚠️, 😪, 🥺, 😓, smh, emoannoyed",
         ),
-        (1, "🤔, 😶, 🤨, 😳"),
+        (2, "😿, 😾, 👿, 🤒, 🤕"),
+        (1, "🤔, 😶, 🤨, 😳, 😴, 🥱, 😷, 🤧, 🙅, 🫠, 🤡, 😵, 🥵, 🥶"),
     ),
     "intensifiers": {"super": 0.3, "mega": 0.3, "ultra": 0.3},
     "insults": _graded((1, "wtf, stfu, 🖕, 💩")),
@@ -173,6 +188,53 @@ _ES = {
             "acertado, acierto, tienes razón, sano, sana, salud, "
             "espero, esperemos, ojalá, deseo, deseando",
         ),
+        # Praise and joy across varieties (Mexico, Río de la Plata, Andes, Caribbean, Spain).
+        (
+            3,
+            "chidísimo, chidísima, qué chido, bien chido, muy chido, padrísima, padrísimos, "
+            "qué padre, bien padre, muy padre, está padre, chingón, chingona, bien chingón, "
+            "a toda madre, bacanes, bacanísimo, bakán, bkn, qué chévere, chevere, bacano, "
+            "bacana, una pasada, es una pasada, qué pasada, me flipa, me flipan, flipante, "
+            "lo máximo, una joya, es una joya, me fascina, me fascinan, fascinante, te amo, "
+            "los amo, las amo, te adoro, os adoro, los adoro, enamorado, enamorada, "
+            "enamorados, emocionado, emocionada, emocionados, emocionante, felicidad, "
+            "qué orgullo, ídola, capo, capa, capos, la rompe, la rompiste, la rompió, "
+            "rompiéndola, buenardo, buenarda, chulada, qué chulada, mágico, mágica, sublime, "
+            "divino, divina, divinos, gracias totales, gracias infinitas, eternamente "
+            "agradecido, eternamente agradecida, bendecido, bendecida, bendiciones, "
+            "feliz navidad, felices fiestas, feliz año, próspero año, feliz cumpleaños, "
+            "el puto amo, la puta ama, está perrón, qué buena onda, pura vida, tuanis, "
+            "de pelos, no está nada mal, nada mal, me muero de amor",
+        ),
+        (
+            2,
+            "chévere, chido, chidos, chidas, padrísimo, regio, regia, piola, macanudo, "
+            "macanuda, joya, buena onda, perrón, perrona, molón, molona, a tope, "
+            "logro, logros, logramos, lograr, lograste, conseguido, conseguimos, favorito, "
+            "favorita, favoritos, favoritas, ganador, ganadora, ganadores, triunfador, "
+            "triunfadora, exitoso, exitosa, exitosos, hermosura, belleza, bello, bella, "
+            "bellos, bellas, encantador, encantadora, lindura, tierno, tierna, ternura, "
+            "dulce, rica, riquísimo, riquísima, delicioso, deliciosa, "
+            "deliciosos, sabroso, sabrosa, emoción, diversión, me divierto, entretenido, "
+            "entretenida, grandioso, grandiosa, ideal, apoyando, agradecimiento, "
+            "qué bueno, qué rico, qué lindo, qué linda, qué bonito, qué bonita, "
+            "qué hermoso, qué hermosa, tranqui, relajado, relajada, aplausos, "
+            "admiración, admiro, ilusionado, ilusionada, motivado, motivada, motivación, "
+            "inspiración, inspirador, inspiradora, te quiero mucho, besitos, besote, "
+            "abrazote, abrazos fuertes, un abrazo, un beso, saludos cordiales, "
+            "claro que sí, con gusto, encantado de, un placer, qué placer, "
+            "placer, disfruten, disfrutad, disfrute, sonriendo, sonríe, "
+            "me alegro, nos alegramos, alegrón, fe, tengo fe, orgullo, bienvenidos, "
+            "genialidad, esperanzado, esperanzada, amigazo, amiga mía, alegres, guapas, "
+            "divertidas, simpáticos, simpáticas, gracioso, graciosa, chistoso, chistosa, "
+            "satisfechas, felicitamos, estupendas, maravillas, amar, amé, querida, querido, "
+            "queridos, queridas, cariños, cariñoso, cariñosa, amistad, triunfar, triunfamos, "
+            "exitazo, brillante, brillantes, impecable, impecables, agradecidas",
+        ),
+        (1, "menos mal, por fin, al fin, respeto"),
+        (1, "mejor, ganas, claro"),
+        # "Bueno" opening a sentence is a discourse marker, not praise.
+        (0, "bueno pues, pues bueno, bueno ya, bueno bueno, bueno nada, o mejor"),
     ),
     "negative": _graded(
         (
@@ -228,6 +290,59 @@ _ES = {
             "como siempre, falta, faltan, caída, baja, bajada, tampoco, "
             "lejos, frío, calor, lunes, madrugar, sueño, hambre",
         ),
+        # Disgust, anger, sadness and boredom across varieties.
+        (
+            3,
+            "un asco, qué asco, da asco, dan asco, me da asco, me repugna, porquería, "
+            "porquerías, una porquería, qué porquería, qué mierda, vaya mierda, menuda mierda, "
+            "una cagada, qué cagada, qué horror, un horror, horror, horrores, pesadilla, "
+            "una pesadilla, infierno, hasta la madre, estoy hasta la madre, hasta la coronilla, "
+            "hasta el gorro, hasta el moño, hasta el culo, qué poca madre, qué mal, qué feo, "
+            "qué fea, deprimido, deprimida, depresión, devastado, devastada, destrozado, "
+            "destrozada, me quiero morir, quiero morirme, asqueado, asqueada, furia, ira, "
+            "me emputa, emputado, emputada, encabronado, encabronada, me encabrona, me caga, "
+            "me revienta, qué rabia, qué coraje, me da coraje, me da rabia, qué bronca, "
+            "me da bronca, qué decepción, vergüenza ajena, deplorable, odioso, odiosa, "
+            "odiosos, maldita sea, una basura, qué basura, una estafa, una vergüenza, "
+            "qué tristeza, qué desastre, menudo desastre, vaya desastre, un fiasco, fiasco, "
+            "tragedia, trágico, trágica, luto, qepd, dep, descanse en paz, ni de broma, "
+            "ni de coña, ni loco, ni loca, ni en sueños, ni en pedo, no lo soporto, "
+            "no aguanto más, no puedo más",
+        ),
+        (
+            2,
+            "feo, fea, feos, feas, feísimo, feísima, te extraño, los extraño, las extraño, "
+            "te echo de menos, echo de menos, extrañar, extrañando, nostalgia, soledad, "
+            "lloré, lloraba, lloramos, dolió, me dolió, doloroso, dolorosa, sufro, "
+            "sufrimiento, angustia, ansiedad, estrés, estresado, estresada, agobiado, "
+            "agobiada, agobio, aburrimiento, fastidio, fastidiado, qué fastidio, flojera, "
+            "qué flojera, pereza, qué pereza, qué palo, bajón, qué bajón, bajoneado, "
+            "bajoneada, depre, deprimente, amargo, amarga, amargado, amargada, celoso, "
+            "celosa, celos, envidia, temor, susto, asustado, asustada, "
+            "graves, fallé, fracasé, derrota, derrotas, eliminado, eliminados, lesión, "
+            "lesionado, accidente, herido, heridos, muertes, víctima, víctimas, gripe, "
+            "resfriado, decepcionar, decepcionarse, decepciona, decepcionó, traición, "
+            "traicionado, traicionada, traidor, traidores, ladrón, ladrona, robaron, "
+            "me robaron, odiar, odié, detestar, aborrezco, qué pesado, qué pesada, "
+            "qué lata, una lata, coñazo, un coñazo, peñazo, la cagué, la cagaste, la cagaron, "
+            "cansancio, agotado, agotada, sin ganas, me cae mal, me caen mal, me caes mal, "
+            "me cae gordo, lamentablemente, desgraciadamente, por desgracia, tristemente, "
+            "qué triste, malas noticias, mala suerte, qué mala suerte, mala onda, "
+            "qué mala onda, maleducado, maleducada, grosero, grosera, racista, racistas, "
+            "machista, machistas, xenófobo, xenófoba, homófobo, chafa, qué chafa, "
+            "mediocre, mediocres, me molesta, me jode, me duele, extraño mucho, "
+            "aburridas, aburridísimo, aburridísima, ingrato, ingrata, ingratos, resignado, "
+            "resignada, me resigno, desmadre, enojado, enojada, enojados, enojadas, enojo, "
+            "me enoja, molestas, enfadadas, cabreados, cabreadas, hartísimo, hartísima, "
+            "cansadas, preocupados, preocupadas, perdedor, perdedores, fracasada, mentirosa, "
+            "mentirosas, cobarde, cobardes, hipócrita, hipócritas, ridículas, vergonzosas, "
+            "penosas, patéticos, patéticas, decepcionados, decepcionadas, frustrado, frustrada, "
+            "frustrante, frustración, desilusión, desilusionado, desilusionada, impotencia, "
+            "abusos, maltrato, maltratos, sufre, sufren, llora, lloran, "
+            "ya no puedo, no me gusta nada",
+        ),
+        (1, "pobre, pobrecito, pobrecita, pobres, lágrimas, cansa, me cansa, difícil, cara"),
+        (2, "extraño, extraña, extrañé, extrañamos"),
     ),
     "negations": _words(
         "no, nunca, jamás, jamas, ni, nada, nadie, ningún, ninguno, ninguna, sin, tampoco, "
@@ -243,6 +358,8 @@ _ES = {
             "enormemente, profundamente, especialmente, jodidamente, putamente, re contra",
         ),
         (0.2, "bastante, más, harto, harta, cada vez más"),
+        # Before an adjective "bien" intensifies ("bien feo", "bien chido"); alone it praises.
+        (0.4, "bien"),
         (0.4, "no me puedo creer, no puedo creer, no se puede ser más, no solo"),
     ),
     "diminishers": _graded(
@@ -254,16 +371,27 @@ _ES = {
     ),
     "contrast": _words("pero, sin embargo, aunque, no obstante, aun así, eso sí"),
     "insults": _graded(
+        # "puta"/"puto" before a noun is an intensifier ("la puta vida", "ni puta idea"),
+        # and body words are vulgar, not insults: too weak to be abuse even when directed.
+        (
+            0.5,
+            "puta vida, puta vez, una puta vez, puta madre, la puta madre, puta mierda, "
+            "puta idea, ni puta idea, puta boca, la puta boca, puta cabeza, puta casa, "
+            "puta gana, putas ganas, puta suerte, puto día, puto mundo, puta semana, "
+            "puto año, puta hora, puto calor, puto frío, puta realidad, puta calle, "
+            "puta pena, el puto amo, la puta ama, puto amo, puta ama, "
+            "culo, polla, pollas, coño, cojones, hostia, hostias, leches",
+        ),
         (
             1,
-            "leches, puñetera, puñetero, maldito, maldita, malditos, malditas, maldición, "
-            "cagada, cagar, cagarla, culo, mamada, mamadas, pendejada, "
+            "puñetera, puñetero, maldito, maldita, malditos, malditas, maldición, "
+            "cagada, cagar, cagarla, mamada, mamadas, pendejada, "
             # Everyday interjections in Spanish ("joder", "de puta madre" = great): mild.
-            "mierda, joder, jodido, jodida, jodidos, coño, hostia, hostias, carajo, cojones, "
+            "mierda, joder, jodido, jodida, jodidos, carajo, "
             "cojón, me cago, chingada, chingar, pinche, pinches, verga, vergas, puto, puta, "
             "putos, putas, ptm, alv, cállate, callaos, calla ya, "
             "la madre que os parió, vete a la mierda, a la mierda, que os jodan, que te jodan, "
-            "chupapollas, polla, pollas, huevón, huevona, boludo, boluda, pelotudo, pelotuda, "
+            "chupapollas, huevón, huevona, boludo, boluda, pelotudo, pelotuda, "
             "gilipollez, gilipolleces, payasada, payasadas",
         ),
         (
@@ -285,7 +413,9 @@ _ES = {
             "chupamedias, rata, ratas, parásito, parásitos, sanguijuela, sanguijuelas, "
             "vago, vaga, vagos, mantenido, mantenidos, mantenida, analfabeto, analfabeta, "
             "analfabetos, ignorante, ignorantes, borracho, borracha, mamarracho, mamarracha, "
-            "feminazi, feminazis, machirulo, machirulos, facha, fachas, rojo de mierda, "
+            "putita, putitas, zorrita, chacha, gorda asquerosa, fea de mierda, "
+            "pinche vieja, pinches viejas, feminazi, feminazis, machirulo, machirulos, "
+            "facha, fachas, rojo de mierda, "
             "perroflauta, perroflautas, cierra la boca, "
             "cierra el pico, lárgate, largaos, muérete, muérete ya, "
             "ojalá te mueras, ojalá os muráis, tu puta madre",
@@ -302,7 +432,19 @@ _ES = {
             "echarlos, devolverlos, machacarlos, matarlos, hay que matar, exterminar, "
             "escoria inmigrante, ratas inmigrantes, putas inmigrantes, las mujeres a la "
             "cocina, a fregar, vete a fregar, puta feminista, putas feministas, violarla, "
-            "violada, violar, te violo, zorra de mierda, puta de mierda, gitanos de mierda",
+            "violada, violar, te violo, zorra de mierda, puta de mierda, gitanos de mierda, "
+            "moromierda, moromierdas, moraco, moracos, veneco, venecos, perucho, peruchos, "
+            "bolita de mierda, indio de mierda, cholo de mierda, simio, simios, cucarachas, "
+            "plaga de inmigrantes, fuera inmigrantes, inmigrantes fuera, fuera ilegales, "
+            "ilegales fuera, fuera moros, que se vayan a su país, que se larguen, "
+            "vuelvan a su país, volved a vuestro país, a su puta casa, devuélvanlos, "
+            "que los echen, hay que echarlos, muertos de hambre, muerto de hambre, "
+            "eres una puta, eres una zorra, eres una perra, eres puta, sos puta, sos una puta, "
+            "no seas puta, pinche puta, pinches putas, puta barata, zorra barata, vieja puta, "
+            "vieja zorra, so puta, so zorra, la muy puta, la muy zorra, maldita puta, "
+            "maldita zorra, maldita perra, perra malparida, puta asquerosa, zorra asquerosa, "
+            "calientapollas, mujerzuela, mujerzuelas, buscona, marimacho, machorra, "
+            "hembrista, hembristas",
         ),
     ),
     "failures": _graded(
@@ -394,6 +536,15 @@ _ES = {
         "me pueden ayudar, me podéis informar, agradecería información, alguna idea, "
         "algún consejo, recomendaciones, me recomendáis, me recomiendas, os pregunto, "
         "una pregunta, una duda, tengo una duda, consulta, pregunta"
+    ),
+    "targets": _words(
+        "inmigrantes, inmigrante, migrantes, migrante, emigrantes, refugiados, refugiadas, "
+        "extranjeros, extranjeras, moros, moras, árabes, musulmanes, musulmanas, islam, "
+        "islámicos, negros, negras, sudamericanos, latinos, latinas, gitanos, gitanas, judíos, "
+        "chinos, venezolanos, venezolanas, colombianos, marroquíes, rumanos, haitianos, "
+        "mexicanos, peruanos, bolivianos, africanos, subsaharianos, menas, ilegales, "
+        "indocumentados, sin papeles, pateras, patera, mujeres, mujer, feministas, feminista, "
+        "viejas, gays, lesbianas, trans, homosexuales"
     ),
     "second_person": _words(
         "tú, tu, te, ti, eres, estás, sois, estáis, vosotros, vosotras, os, vuestro, "
@@ -541,7 +692,11 @@ _EN = {
             "get lost, lmao, lmfao, omfg, criminal, criminals, corrupt, evil, sick, die, "
             "nazi, nazis, fascist, fascists, commie, commies, crook, crooks, thug, thugs, "
             "ugly, fat, sheep, ignorant, brainwashed, deplorable, deplorables, snowflake, "
-            "snowflakes, creepy, hypocrite, hypocrites, traitor, traitors, liar, liars",
+            "snowflakes, creepy, hypocrite, hypocrites, traitor, traitors, liar, liars, "
+            "fraud, frauds, racist, racists, bigot, bigots, nuts, clueless, brainless, "
+            "low iq, hateful, wicked, lying, shameless, hypocritical, "
+            "drama queen, big mouth, loudmouth, butt, buttmunch, wacko, whacko, nutter, "
+            "crybaby, cry baby, sore loser, dimwit, halfwit, nitwit, numbskull, airhead",
         ),
         (
             2,
@@ -669,6 +824,12 @@ _EN = {
         "please tell me, wondering if, i was wondering, wanted to know, want to know, "
         "need to know, does anyone know, anyone know, dm me, question for you, "
         "quick question"
+    ),
+    "targets": _words(
+        "immigrants, immigrant, migrants, refugees, illegals, aliens, muslims, muslim, islam, "
+        "arabs, blacks, jews, mexicans, latinos, women, woman, girls, feminists, feminist, "
+        "gays, lesbians, trans, transgender, homosexuals, liberals, conservatives, democrats, "
+        "republicans, leftists, politicians"
     ),
     "second_person": _words(
         "you, your, youre, yours, yourself, yourselves, u, ur, ya, yall, thou, thee"

@@ -25,6 +25,7 @@ class Entry:
     question: bool = False
     request: bool = False
     second_person: bool = False
+    target: bool = False  # names a group that hate speech targets ("inmigrantes", "women")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ def _sections(section: dict) -> list[tuple[str, float, str]]:
         "question_starters": "question",
         "requests": "request",
         "second_person": "second_person",
+        "targets": "target",
     }
     for key, field_name in flags.items():
         for phrase in _as_strengths(section.get(key)):

@@ -19,6 +19,11 @@ EMPHASIS = 0.25  # capitals or elongation
 EXCLAMATION_STEP = 0.25
 EXCLAMATION_MAX = 3
 STRONG_FAILURE = 3.0
+# An insult said to someone in the same sentence ("no seas ...", "you ..."), or in a mention
+# that names a targeted group ("... inmigrantes"), is abuse even when the word alone is only
+# profanity.
+DIRECTED_INSULT = 1.0
+TARGETED_INSULT = 1.0
 SENTIMENT_ALPHA = 15.0  # squashing of the raw sum into -1..1
 _PUNCTUATION = frozenset("!?¿¡.,;:")
 _CLAUSE_END = frozenset("?.!;")
@@ -32,6 +37,7 @@ class Analysis:
     insult: float
     insult_terms: list[str]
     directed: bool  # addresses someone ("you", "eres")
+    targeted: bool  # names a group that hate speech targets ("inmigrantes", "women")
     failure: float
     strong_failure: bool  # a failure of strength 3+ (or a negated 'works')
     failure_terms: list[str]
@@ -60,6 +66,10 @@ def analyse(normalised: Normalised, lexicon: Lexicon) -> Analysis:
     insult = 0.0
     insult_terms: list[str] = []
     directed = False
+    targeted = False
+    clause_person = False  # the current sentence addresses someone
+    clause_insult = False  # the current sentence holds an insult
+    directed_insult = False
     failure = 0.0
     strong_failure = False
     failure_terms: list[str] = []
@@ -88,6 +98,7 @@ def analyse(normalised: Normalised, lexicon: Lexicon) -> Analysis:
             booster = 0.0
             if _CLAUSE_END.intersection(token):
                 clause_question = False
+                clause_person = clause_insult = False
             clause_start = True
             index += 1
             continue
@@ -126,7 +137,11 @@ def analyse(normalised: Normalised, lexicon: Lexicon) -> Analysis:
             question = True
             question_terms.append(entry.text)
         if entry.second_person:
-            directed = True
+            directed = clause_person = True
+            if clause_insult:
+                directed_insult = True
+        if entry.target:
+            targeted = True
         if entry.service:
             service = True
         if entry.complaint:
@@ -134,6 +149,9 @@ def analyse(normalised: Normalised, lexicon: Lexicon) -> Analysis:
         if entry.insult:
             insult += entry.insult
             insult_terms.append(entry.text)
+            clause_insult = True
+            if clause_person:
+                directed_insult = True
         if entry.failure:
             failure += entry.failure
             strong_failure = strong_failure or entry.failure >= STRONG_FAILURE
@@ -146,6 +164,12 @@ def analyse(normalised: Normalised, lexicon: Lexicon) -> Analysis:
             total *= CONTRAST_BEFORE
             weight = CONTRAST_AFTER
         valence = entry.valence
+        if valence and entry.booster and index + span < count:
+            # A sentiment word that is also an intensifier ("bien feo", "pretty bad",
+            # "harto bueno") only intensifies when a sentiment word follows.
+            following = words.get(tokens[index + span])
+            if following is not None and following.valence and not following.negator:
+                valence = 0.0
         if valence and not entry.negator:
             if booster:
                 valence *= 1.0 + booster
@@ -168,10 +192,15 @@ def analyse(normalised: Normalised, lexicon: Lexicon) -> Analysis:
             if not negation_left and pending_negator:
                 total += pending_negator
                 pending_negator = 0.0
-        booster = entry.booster if entry.booster and not entry.valence else 0.0
+        booster = entry.booster if entry.booster and not valence else 0.0
         index += span
     if pending_negator:
         total += pending_negator
+    if insult:
+        if directed_insult:
+            insult += DIRECTED_INSULT
+        if targeted:
+            insult += TARGETED_INSULT
     if total and normalised.exclamations:
         bump = min(normalised.exclamations, EXCLAMATION_MAX) * EXCLAMATION_STEP
         total += bump if total > 0 else -bump
@@ -183,6 +212,7 @@ def analyse(normalised: Normalised, lexicon: Lexicon) -> Analysis:
         insult=insult,
         insult_terms=insult_terms,
         directed=directed,
+        targeted=targeted,
         failure=failure,
         strong_failure=strong_failure,
         failure_terms=failure_terms,

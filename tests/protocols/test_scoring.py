@@ -399,3 +399,82 @@ def test_supervisor_lexicon_edit_changes_the_score():
     config["lexicons"]["es"]["negative"]["cutrísimo"] = 3
     result = score("qué cutrísimo", compile_protocol(config), language="es")
     assert result.sentiment < -0.3
+
+
+# --- Spanish across varieties, directed and group-targeted abuse --------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "qué chido quedó",  # Mexico
+        "está bien padre el concierto",  # Mexico
+        "la fiesta estuvo bacán",  # Chile, Peru
+        "qué chévere el servicio",  # Colombia, Venezuela
+        "el nuevo disco es una pasada",  # Spain
+        "me flipa esta serie",  # Spain
+        "no está nada mal",
+        "menos mal que llegó, qué bueno",
+        "🫶🔥",
+    ],
+)
+def test_spanish_praise_across_varieties(text, protocol):
+    assert score(text, protocol, language="es").sentiment >= 0.3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "estoy hasta la madre de este servicio",  # Mexico
+        "qué bronca me da",  # Argentina
+        "sentí bien feo",  # "bien" intensifies
+        "estoy muy enojado",
+        "qué horror de atención, una porquería",
+        "te extraño mucho",
+        "ni de broma vuelvo",
+    ],
+)
+def test_spanish_negative_across_varieties(text, protocol):
+    assert score(text, protocol, language="es").sentiment <= -0.1
+
+
+def test_sentiment_word_that_intensifies_only_before_another(protocol):
+    assert score("está bien", protocol, language="es").sentiment > 0
+    assert (
+        score("es bien feo", protocol, language="es").sentiment
+        < score("es feo", protocol, language="es").sentiment
+    )
+    assert score("pretty bad", protocol, language="en").sentiment < 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no seas puta",
+        "cállate puta",
+        "tú eres una zorra",
+        "malditos moros",
+        "putos inmigrantes",
+        "sudacas fuera",
+        "que se vayan a su país",
+        "you fraud",
+        "liberals are brainless",
+    ],
+)
+def test_directed_and_group_targeted_insults_are_abuse(text, protocol):
+    assert score(text, protocol).is_abusive
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no tengo ni puta idea",
+        "qué puta vida",
+        "cállate la puta boca",  # rude, but not an insult at someone
+        "los inmigrantes llegaron a la costa",
+        "este partido es una mierda",
+        "te quiero un montón",
+    ],
+)
+def test_profanity_without_a_target_is_not_abuse(text, protocol):
+    assert not score(text, protocol, language="es").is_abusive
