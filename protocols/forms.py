@@ -1,6 +1,7 @@
 """Forms of the protocol editor: one per section, plus name/notes, activation, backtest."""
 
 import json
+import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -60,6 +61,55 @@ class JsonSectionForm(forms.Form):
         return self.cleaned_data["value"]
 
 
+class KeywordGroupForm(forms.Form):
+    key = forms.SlugField(label=_("Key"), max_length=40, help_text=_("e.g. authority"))
+    label = forms.CharField(label=_("Name"), max_length=120)
+    patterns = forms.CharField(
+        label=_("Words and phrases, one per line"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    regex = forms.BooleanField(label=_("Lines are regular expressions"), required=False)
+    boost = forms.IntegerField(label=_("Boost"), min_value=0, max_value=100)
+    escalation_contact = forms.CharField(label=_("Escalate to"), max_length=200, required=False)
+
+
+class BaseKeywordGroupFormSet(forms.BaseFormSet):
+    """The keyword groups as one form each (plus a blank one to add a group)."""
+
+    def __init__(self, *args, section_value=None, **kwargs):
+        initial = [
+            {**group, "patterns": "\n".join(group.get("patterns", []))}
+            for group in (section_value or [])
+        ]
+        super().__init__(*args, initial=initial, **kwargs)
+
+    def to_section(self) -> list[dict]:
+        groups, self.form_of_group = [], []
+        for index, form in enumerate(self.forms):
+            data = dict(form.cleaned_data)
+            if not data or data.pop("DELETE", False):
+                continue
+            patterns = [line.strip() for line in data["patterns"].splitlines() if line.strip()]
+            groups.append({**data, "patterns": patterns})
+            self.form_of_group.append(index)
+        return groups
+
+    def attach_error(self, path: str, message: str) -> None:
+        """`keyword_groups[2].patterns[0]` → the error shown on that group's patterns."""
+        match = re.match(r"keyword_groups\[(\d+)\]\.(\w+)", path)
+        if match and int(match[1]) < len(self.form_of_group):
+            form = self.forms[self.form_of_group[int(match[1])]]
+            field = match[2] if match[2] in form.fields else None
+            form.add_error(field, message if field else f"{path}: {message}")
+        else:
+            self.forms[0].add_error(None, f"{path}: {message}")
+
+
+KeywordGroupFormSet = forms.formset_factory(
+    KeywordGroupForm, formset=BaseKeywordGroupFormSet, extra=1, can_delete=True
+)
+
+
 # Section → (title, help text, form class). Flat numeric sections get number fields.
 SECTIONS = {
     "severity_thresholds": (
@@ -103,11 +153,11 @@ SECTIONS = {
     "keyword_groups": (
         _("Keyword groups"),
         _(
-            'A list of groups: {"key", "label", "patterns": [words or phrases], "regex": '
-            'true/false, "boost": 0–100, "escalation_contact"}. Authority, legal, health '
-            "and safety, data breach…"
+            "Words that raise the score and name who to escalate to: authority and consumer "
+            "protection, legal threats, health and safety, data breach… Matching ignores case "
+            "and accents. Fill the blank group at the end to add one; tick Delete to remove one."
         ),
-        JsonSectionForm,
+        KeywordGroupFormSet,
     ),
     "lexicons": (
         _("Lexicons"),

@@ -116,6 +116,9 @@ def edit_section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
 def _attach_errors(form, section: str, errors) -> None:
     """Put each validation error on the field it names, else at the top of the form."""
     for error in errors:
+        if hasattr(form, "attach_error"):  # a formset knows which form a path points to
+            form.attach_error(error.path, error.message)
+            continue
         field = error.path.removeprefix(f"{section}.").split(".")[0].split("[")[0]
         if error.path.startswith(section) and field in form.fields and field != "value":
             form.add_error(field, error.message)

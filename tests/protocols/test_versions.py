@@ -91,17 +91,56 @@ def test_editor_refuses_overlapping_thresholds_naming_the_field(client, supervis
     assert draft.config["severity_thresholds"]["high"] == 55
 
 
+def keyword_group_post(groups: list[dict], extra: dict | None = None) -> dict:
+    data = {
+        "form-TOTAL_FORMS": str(len(groups) + (1 if extra else 0)),
+        "form-INITIAL_FORMS": str(len(groups)),
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+    }
+    for index, group in enumerate([*groups, *([extra] if extra else [])]):
+        for field, value in group.items():
+            if field == "patterns":
+                value = "\n".join(value)
+            if field == "regex":
+                if value:
+                    data[f"form-{index}-regex"] = "on"
+                continue
+            data[f"form-{index}-{field}"] = value
+    return data
+
+
 def test_editor_refuses_an_invalid_regex_naming_the_pattern(client, supervisor):
     draft = services.create_draft(actor=supervisor)
     groups = draft.config["keyword_groups"]
     groups[1]["patterns"][0] = "abogad(o"
     client.force_login(supervisor)
     url = reverse("protocols:edit_section", args=[draft.pk, "keyword_groups"])
-    import json
+    response = client.post(url, keyword_group_post(groups))
+    assert response.status_code == 200
+    assert "invalid regular expression" in str(response.context["form"].forms[1].errors["patterns"])
+    draft.refresh_from_db()
+    assert draft.config["keyword_groups"][1]["patterns"][0] != "abogad(o"
 
-    response = client.post(url, {"value": json.dumps(groups)})
-    page = response.content.decode()
-    assert "keyword_groups[1].patterns[0]: invalid regular expression" in page
+
+def test_supervisor_adds_a_keyword_group_in_the_editor(client, supervisor):
+    draft = services.create_draft(actor=supervisor)
+    groups = draft.config["keyword_groups"]
+    client.force_login(supervisor)
+    url = reverse("protocols:edit_section", args=[draft.pk, "keyword_groups"])
+    new_group = {
+        "key": "billing",
+        "label": "Billing errors",
+        "patterns": ["cobro duplicado", "double charge"],
+        "regex": False,
+        "boost": 15,
+        "escalation_contact": "billing@brisa.example",
+    }
+    response = client.post(url, keyword_group_post(groups, extra=new_group))
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.config["keyword_groups"][-1] == new_group
+    assert len(draft.config["keyword_groups"]) == len(groups) + 1
 
 
 def test_editor_page_shows_json_syntax_errors_with_their_line(client, supervisor):
