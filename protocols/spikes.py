@@ -15,6 +15,9 @@ surge is flagged within its first minutes instead of when its bucket closes:
   statistical thresholds together, so a topic with 1 mention a minute and one with 500 behave;
 - closed buckets join the baseline only once they leave the window ring, and clipped at the
   baseline plus a few deviations, so a surge does not become its own baseline within minutes;
+- the baseline is floored by a seasonal level: an EWMA per hour of the week (learned online from
+  the same clipped buckets, trusted once that hour has been seen for an hour), so the daily rise
+  and the weekday/weekend cycle of real traffic are expected rather than flagged;
 - after an alert the topic is *hot*; no new alert until it has been quiet for `cooldown`
   (one surge, one alert), except a single escalation when the factor later reaches the
   protocol's crisis factor ("crisis suggested").
@@ -74,6 +77,12 @@ class DetectorSettings:
     clip_deviations: float = 3.0
     # Floor of the baseline, in mentions per bucket, so a silent topic is not infinitely touchy.
     min_baseline: float = 0.2
+    # Seasonal floor: an EWMA level per hour of the week (0 turns it off), so the daily and
+    # weekly cycles are expected; a slot is trusted once it has seen `season_min_hours` of
+    # traffic, and each slot forgets with this half-life (in weeks of that slot).
+    season_slots: int = 168
+    season_half_life_weeks: float = 2.0
+    season_min_hours: float = 1.0
     # Keys in the store expire after this long without an observation.
     ttl_seconds: int = 7 * 24 * 3600
 
@@ -257,14 +266,49 @@ class SurgeDetector:
         overflow = len(ring) - self.settings.ring_size
         if overflow > 0:
             # Long silences: the oldest buckets beyond a few half-lives no longer matter.
-            leaving = ring[:overflow][-int(20 / self.settings.smoothing) :]
-            for value in leaving:
-                self._fold(state, value)
+            keep = int(20 / self.settings.smoothing)
+            leaving = ring[:overflow][-keep:]
+            first = index - len(ring) + max(overflow - keep, 0)
+            for offset, value in enumerate(leaving):
+                self._fold(state, value, first + offset)
             ring = ring[overflow:]
         state.update(bucket=index, count=0, ring=ring)
         return state
 
-    def _fold(self, state: State, value: float) -> None:
+    def _slot(self, bucket: int) -> int:
+        hours = bucket * self.settings.bucket_seconds // 3600
+        return int(hours % self.settings.season_slots)
+
+    def _season_level(self, state: State, bucket: int) -> float:
+        """The learned level of this hour of the week; 0.0 while it is still unknown."""
+        settings = self.settings
+        season = state.get("season")
+        if settings.season_slots <= 0 or not season or len(season[0]) != settings.season_slots:
+            return 0.0
+        slot = self._slot(bucket)
+        needed = settings.season_min_hours * 3600 / settings.bucket_seconds
+        return season[0][slot] if season[1][slot] >= needed else 0.0
+
+    def _fold_season(self, state: State, value: float, bucket: int) -> None:
+        """Fold a (clipped) closed bucket into the level of its hour of the week."""
+        settings = self.settings
+        slots = settings.season_slots
+        if slots <= 0:
+            return
+        season = state.get("season")
+        if not season or len(season[0]) != slots:
+            # [levels, buckets seen] per slot; plain lists keep the JSON state small.
+            season = state["season"] = [[0.0] * slots, [0] * slots]
+        slot = self._slot(bucket)
+        season[1][slot] += 1
+        # A slot sees only its own hour: its memory is counted in weeks of that hour.
+        per_week = 7 * 24 * 3600 / settings.bucket_seconds / slots
+        buckets = max(settings.season_half_life_weeks * per_week, 1.0)
+        weight = max(1.0 - 0.5 ** (1.0 / buckets), 1.0 / season[1][slot])
+        # Rounded: 168 slots travel in the JSON state at every observation.
+        season[0][slot] = round(season[0][slot] + weight * (value - season[0][slot]), 4)
+
+    def _fold(self, state: State, value: float, bucket: int | None = None) -> None:
         """Move one closed bucket into the baseline (clipped, so a surge stays an outlier)."""
         settings = self.settings
         level = state["level"]
@@ -279,6 +323,8 @@ class SurgeDetector:
         memory = max(settings.dispersion_smoothing, 1.0 / (state["n"] + settings.warm_up_buckets))
         state["dispersion"] += memory * (ratio - state["dispersion"])
         value = min(value, level + settings.clip_deviations * spread)
+        if bucket is not None:
+            self._fold_season(state, value, bucket)
         # Plain average while young, then the exponential memory.
         weight = max(settings.smoothing, 1.0 / state["n"])
         deviation = value - level
@@ -297,7 +343,9 @@ class SurgeDetector:
     # -- test --
     def _windows(self, state: State, stamp: float) -> list[_Window]:
         settings = self.settings
-        level = max(state["level"] or 0.0, settings.min_baseline)
+        level = max(
+            state["level"] or 0.0, self._season_level(state, state["bucket"]), settings.min_baseline
+        )
         dispersion = max(state["var"] / level, state["dispersion"], 1.0)
         elapsed = stamp / settings.bucket_seconds - state["bucket"]
         elapsed = min(max(elapsed, 0.1), 1.0)  # a bucket's first seconds expect a tenth of it

@@ -4,6 +4,7 @@
 
 import random
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -186,3 +187,20 @@ def test_quiet_day_raises_no_alert(seed):
     assert _replay_world(world) == []
     by_topic = _replay_world(world, topic_of=lambda post: post.topic)
     assert [alert for _, alert in by_topic if alert.crisis_suggested] == []
+
+
+def test_a_daily_rush_hour_is_expected_once_its_hour_has_been_learned():
+    # Five-minute buckets, 5 mentions a bucket at night and 25 from 08:00 to 12:00 every day:
+    # the short-term baseline is surprised each morning, the hour-of-week profile is not.
+    detector_settings = DetectorSettings.from_protocol(default_config(), bucket_seconds=300)
+    series = []
+    for i in range(9 * 288):
+        moment = START + timedelta(minutes=5 * i)
+        busy = 8 <= moment.hour < 12
+        series.append((moment, (25 if busy else 5) + (i % 3)))
+    alerts = replay(series, detector_settings)
+    first_week = [alert for alert in alerts if alert.bucket_start < START + timedelta(days=7)]
+    assert first_week, "the morning rise should surprise a detector without history"
+    assert [alert for alert in alerts if alert.bucket_start >= START + timedelta(days=7)] == []
+    without_season = replay(series, replace(detector_settings, season_slots=0))
+    assert [a for a in without_season if a.bucket_start >= START + timedelta(days=7)]
