@@ -81,12 +81,8 @@ class MentionScore(models.Model):
         ProtocolVersion, on_delete=models.PROTECT, related_name="scores"
     )
     value = models.PositiveSmallIntegerField(_("score"))
-    severity = models.CharField(
-        _("severity"), max_length=10, choices=[(s, s) for s in Severity.ORDER]
-    )
-    triage_class = models.CharField(
-        _("triage class"), max_length=32, choices=[(c, c) for c in TriageClass.ALL]
-    )
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    triage_class = models.CharField(_("triage class"), max_length=32, choices=TriageClass.choices)
     sentiment = models.FloatField(_("sentiment"))
     language = models.CharField(_("language"), max_length=8, blank=True)
     matched_groups = models.JSONField(_("keyword groups"), default=list, blank=True)

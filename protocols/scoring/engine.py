@@ -8,7 +8,7 @@ sum is the value, with an explicit "cap" signal when the total leaves 0..100.
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from protocols.scoring.defaults import DEFAULT_WEIGHTS
@@ -22,6 +22,7 @@ from protocols.scoring.types import (
     Severity,
     Signal,
     TriageClass,
+    explain,
 )
 
 LANGUAGES = ("es", "en")
@@ -127,17 +128,14 @@ def severity_for(value: float, protocol: CompiledProtocol) -> str:
     return Severity.LOW
 
 
-def _quote(terms: list[str], limit: int = 3) -> str:
-    unique = list(dict.fromkeys(terms))
-    return ", ".join(f'"{term}"' for term in unique[:limit])
+def _terms(terms: list[str], limit: int = 3) -> list[str]:
+    """The first few distinct terms that explain a signal."""
+    return list(dict.fromkeys(terms))[:limit]
 
 
-def _followers(count: int) -> str:
-    if count >= 1_000_000:
-        return f"{count / 1_000_000:.1f}M".replace(".0M", "M")
-    if count >= 1_000:
-        return f"{count / 1_000:.1f}k".replace(".0k", "k")
-    return str(count)
+def _signal(name: str, contribution: float, **params) -> Signal:
+    """A signal with its parameters; its English label is worded from them (see `explain`)."""
+    return Signal(name, explain(name, params, translate=False), contribution, params)
 
 
 def _half(value: float) -> float:
@@ -194,54 +192,53 @@ def score_mention(
     sentiment = round(analysis.sentiment, 3)
     weight = protocol.weight
 
-    signals: list[Signal] = [Signal("base", "base score", _half(weight("base")))]
+    signals: list[Signal] = [_signal("base", _half(weight("base")))]
     if sentiment < 0:
-        terms = _quote(analysis.negative_terms + analysis.insult_terms)
         signals.append(
-            Signal(
+            _signal(
                 "negative_sentiment",
-                f"negative sentiment ({sentiment:.2f})" + (f": {terms}" if terms else ""),
                 _half(weight("negative_sentiment") * -sentiment),
+                sentiment=sentiment,
+                terms=_terms(analysis.negative_terms + analysis.insult_terms),
             )
         )
     elif sentiment > 0:
-        terms = _quote(analysis.positive_terms)
         signals.append(
-            Signal(
+            _signal(
                 "positive_sentiment",
-                f"positive sentiment (+{sentiment:.2f})" + (f": {terms}" if terms else ""),
                 _half(weight("positive_sentiment") * sentiment),
+                sentiment=sentiment,
+                terms=_terms(analysis.positive_terms),
             )
         )
     if is_complaint:
-        reasons = _quote(analysis.failure_terms or analysis.complaint_markers)
         signals.append(
-            Signal(
+            _signal(
                 "complaint",
-                "complaint" + (f": {reasons}" if reasons else ""),
                 _half(weight("complaint")),
+                terms=_terms(analysis.failure_terms or analysis.complaint_markers),
             )
         )
         if triage == TriageClass.COMPANY_FAULT:
             signals.append(
-                Signal(
+                _signal(
                     "company_fault",
-                    "concrete service failure: " + _quote(analysis.failure_terms),
                     _half(weight("company_fault")),
+                    terms=_terms(analysis.failure_terms),
                 )
             )
     if is_abusive:
-        terms = _quote(analysis.insult_terms)
-        label = "insult or abuse" + (f": {terms}" if terms else " (known troll)")
-        if analysis.directed and terms:
-            label += " (directed)"
-        signals.append(Signal("abuse", label, _half(weight("abuse"))))
-    if is_question:
-        terms = _quote(analysis.question_terms)
         signals.append(
-            Signal(
-                "question", "question" + (f": {terms}" if terms else ""), _half(weight("question"))
+            _signal(
+                "abuse",
+                _half(weight("abuse")),
+                terms=_terms(analysis.insult_terms),
+                directed=analysis.directed,
             )
+        )
+    if is_question:
+        signals.append(
+            _signal("question", _half(weight("question")), terms=_terms(analysis.question_terms))
         )
 
     matched_groups: list[str] = []
@@ -253,10 +250,11 @@ def score_mention(
         if match is not None:
             matched_groups.append(group.key)
             signals.append(
-                Signal(
+                _signal(
                     f"keyword:{group.key}",
-                    f'keyword group {group.key}: "{match.group(0).strip()}"',
                     _half(group.boost),
+                    group=group.key,
+                    match=match.group(0).strip(),
                 )
             )
 
@@ -264,24 +262,18 @@ def score_mention(
         for minimum, boost in protocol.reach_tiers:
             if author.followers >= minimum:
                 if boost:
-                    signals.append(
-                        Signal(
-                            "reach",
-                            f"reach: {_followers(author.followers)} followers",
-                            _half(boost),
-                        )
-                    )
+                    signals.append(_signal("reach", _half(boost), followers=author.followers))
                 break
     for flag in sorted(author.flags):
         boost = protocol.author_flags.get(flag)
         if boost:
-            signals.append(Signal(f"author:{flag}", f"author flagged {flag}", _half(boost)))
+            signals.append(_signal(f"author:{flag}", _half(boost), flag=flag))
     if protocol.repeat_boost and author.previous_complaints >= max(protocol.repeat_min_previous, 1):
         signals.append(
-            Signal(
+            _signal(
                 "repeat_complainant",
-                f"repeat complainant: {author.previous_complaints} previous complaints",
                 _half(protocol.repeat_boost),
+                count=author.previous_complaints,
             )
         )
     if (
@@ -289,12 +281,12 @@ def score_mention(
         and protocol.spike_factor
         and context.velocity_factor >= protocol.spike_factor
     ):
-        topic = f" on topic {context.velocity_topic}" if context.velocity_topic else ""
         signals.append(
-            Signal(
+            _signal(
                 "velocity",
-                f"spike ×{context.velocity_factor:.1f}{topic}",
                 _half(protocol.velocity_boost),
+                factor=round(context.velocity_factor, 1),
+                topic=context.velocity_topic,
             )
         )
 
@@ -303,17 +295,15 @@ def score_mention(
         # Make the sum a whole number by moving the half point into the sentiment line.
         for position, signal in enumerate(signals):
             if signal.name in ("negative_sentiment", "positive_sentiment"):
-                signals[position] = Signal(signal.name, signal.label, signal.contribution + 0.5)
+                signals[position] = replace(signal, contribution=signal.contribution + 0.5)
                 break
         else:
-            signals[0] = Signal(signals[0].name, signals[0].label, signals[0].contribution + 0.5)
+            signals[0] = replace(signals[0], contribution=signals[0].contribution + 0.5)
         total += 0.5
     value = int(total)
     if value > 100 or value < 0:
         capped = min(max(value, 0), 100)
-        signals.append(
-            Signal("cap", f"capped at {capped} (total was {value})", float(capped - value))
-        )
+        signals.append(_signal("cap", float(capped - value), capped=capped, total=value))
         value = capped
     return Score(
         value=value,
