@@ -7,7 +7,10 @@ from itertools import pairwise
 from numbers import Real
 from typing import Any
 
+from django.utils.translation import gettext
+
 from protocols.defaults import TEMPLATE_VARIABLES
+from protocols.scoring.patterns import group_error, pattern_error
 from protocols.scoring.types import Severity, TriageClass
 
 SECTIONS = (
@@ -136,21 +139,47 @@ def _keyword_groups(errors: _Collector, groups: Any) -> None:
         patterns = errors.sequence(f"{path}.patterns", group.get("patterns"))
         if not patterns:
             errors.add(f"{path}.patterns", "add at least one word, phrase or pattern")
-        for position, pattern in enumerate(patterns):
-            pattern_path = f"{path}.patterns[{position}]"
-            if not isinstance(pattern, str) or not pattern.strip():
-                errors.add(pattern_path, "must be a non-empty word or phrase")
-            elif group.get("regex"):
-                try:
-                    re.compile(pattern)
-                except re.error as error:
-                    errors.add(pattern_path, f"invalid regular expression: {error}")
+        _keyword_patterns(errors, path, patterns, regex=group.get("regex") is True)
         if not isinstance(group.get("regex", False), bool):
             errors.add(f"{path}.regex", "must be true or false")
         errors.number(f"{path}.boost", group.get("boost"), 0, 100)
         contact = group.get("escalation_contact", "")
         if not isinstance(contact, str):
             errors.add(f"{path}.escalation_contact", "must be text (an e-mail or a team)")
+
+
+def _keyword_patterns(errors: _Collector, path: str, patterns: list, *, regex: bool) -> None:
+    """Each pattern, then the group's patterns together, must compile with RE2 (as the engine
+    compiles them), so a saved protocol never holds a pattern that could not run."""
+    runnable = True
+    for position, pattern in enumerate(patterns):
+        pattern_path = f"{path}.patterns[{position}]"
+        if not isinstance(pattern, str) or not pattern.strip():
+            errors.add(pattern_path, "must be a non-empty word or phrase")
+            runnable = False
+            continue
+        reason = pattern_error(pattern, regex=regex)
+        if reason is not None:
+            errors.add(pattern_path, _refused(reason, regex=regex))
+            runnable = False
+    if runnable and patterns:
+        reason = group_error(patterns, regex=regex)
+        if reason is not None:
+            errors.add(
+                f"{path}.patterns",
+                gettext("these patterns cannot run together (%(reason)s): split the group")
+                % {"reason": reason},
+            )
+
+
+def _refused(reason: str, *, regex: bool) -> str:
+    if not regex:
+        return gettext("cannot be used (%(reason)s): make it shorter") % {"reason": reason}
+    return gettext(
+        "invalid regular expression (%(reason)s). Patterns run in linear time, so look-around "
+        "such as (?<!…) or (?=…), back-references such as \\1 and atomic or possessive groups "
+        "are not available"
+    ) % {"reason": reason}
 
 
 def _reach_tiers(errors: _Collector, tiers: Any) -> None:

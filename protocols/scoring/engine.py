@@ -13,7 +13,8 @@ from types import MappingProxyType
 
 from protocols.scoring.defaults import DEFAULT_WEIGHTS
 from protocols.scoring.lexicon import Lexicon, compile_lexicon
-from protocols.scoring.normalise import fold, normalise
+from protocols.scoring.normalise import normalise
+from protocols.scoring.patterns import Matcher, compile_group, keyword_text, matched_words
 from protocols.scoring.signals import Analysis, analyse, detect_language
 from protocols.scoring.types import (
     AuthorContext,
@@ -27,13 +28,18 @@ from protocols.scoring.types import (
 
 LANGUAGES = ("es", "en")
 _KEYWORD_CLEAN = re.compile(r"https?://\S+|[_#@]")
+# The scorer reads at most this many characters of a mention. Posts on the platforms we watch
+# are far shorter (Bluesky 300, Mastodon 500, a YouTube comment 10,000 at most, a long Reddit
+# post rarely past a few thousand), what makes a mention urgent is said near its start, and
+# scoring time grows with the text: the bound keeps one huge item from holding a worker.
+MAX_SCORED_CHARS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
 class KeywordGroup:
     key: str
     label: str
-    pattern: re.Pattern
+    pattern: Matcher | None  # None: no pattern RE2 can run, the group matches nothing
     boost: float
     escalation_contact: str
 
@@ -55,15 +61,9 @@ class CompiledProtocol:
         return self.weights.get(key, DEFAULT_WEIGHTS.get(key, 0.0))
 
 
-def _keyword_pattern(group: dict) -> re.Pattern:
-    patterns = [str(pattern) for pattern in group.get("patterns", ()) if str(pattern).strip()]
-    if not patterns:
-        return re.compile(r"(?!x)x")  # matches nothing
-    if group.get("regex"):
-        body = "|".join(f"(?:{fold(pattern)})" for pattern in patterns)
-    else:
-        body = "|".join(re.escape(fold(pattern).strip()) for pattern in patterns)
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+def _keyword_pattern(group: dict) -> Matcher | None:
+    patterns = [str(pattern) for pattern in group.get("patterns", ())]
+    return compile_group(str(group.get("key")), patterns, regex=bool(group.get("regex")))
 
 
 def compile_protocol(config: dict) -> CompiledProtocol:
@@ -180,7 +180,7 @@ def score_mention(
     protocol: CompiledProtocol,
 ) -> Score:
     """Score one mention with a compiled protocol. Pure and deterministic."""
-    text = text or ""
+    text = (text or "")[:MAX_SCORED_CHARS]
     normalised = normalise(text)
     lexicons = protocol.lexicons
     if not language:
@@ -242,19 +242,21 @@ def score_mention(
         )
 
     matched_groups: list[str] = []
-    keyword_text = None
+    searched = None
     for group in protocol.keyword_groups:
-        if keyword_text is None:
-            keyword_text = fold(_KEYWORD_CLEAN.sub(" ", text))
-        match = group.pattern.search(keyword_text)
-        if match is not None:
+        if group.pattern is None:
+            continue
+        if searched is None:
+            searched = keyword_text(_KEYWORD_CLEAN.sub(" ", text))
+        words = matched_words(group.pattern, searched)
+        if words is not None:
             matched_groups.append(group.key)
             signals.append(
                 _signal(
                     f"keyword:{group.key}",
                     _half(group.boost),
                     group=group.key,
-                    match=match.group(0).strip(),
+                    match=words,
                 )
             )
 
