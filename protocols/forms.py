@@ -6,6 +6,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from protocols.display import protocol_key_label
 from protocols.models import ProtocolVersion
 from protocols.scoring.types import Severity
 
@@ -25,7 +26,7 @@ class NumbersForm(forms.Form):
         labels = labels or {}
         for name, value in section_value.items():
             self.fields[name] = forms.FloatField(
-                label=labels.get(name, name.replace("_", " ")), initial=value
+                label=labels.get(name, protocol_key_label(name)), initial=value
             )
 
     def to_section(self) -> dict:
@@ -196,8 +197,12 @@ class BacktestForm(forms.Form):
 
 
 class CompareForm(forms.Form):
-    a = forms.ModelChoiceField(label=_("From"), queryset=ProtocolVersion.objects.all())
-    b = forms.ModelChoiceField(label=_("To"), queryset=ProtocolVersion.objects.all())
+    a = forms.ModelChoiceField(
+        label=_("From"), queryset=ProtocolVersion.objects.all(), empty_label=_("Choose a version")
+    )
+    b = forms.ModelChoiceField(
+        label=_("To"), queryset=ProtocolVersion.objects.all(), empty_label=_("Choose a version")
+    )
 
 
 def severity_labels() -> dict:

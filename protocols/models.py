@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from protocols.display import shipped_text
 from protocols.scoring.types import Severity, TriageClass
 
 
@@ -57,7 +58,7 @@ class ProtocolVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"v{self.number} · {self.name}"
+        return f"v{self.number} · {shipped_text(self.name)}"
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding and not self.is_draft:
