@@ -202,6 +202,7 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["crisis.formats"]  # one date format per interface language
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Madrid")
 USE_I18N = True
 USE_TZ = True

@@ -1,0 +1,1 @@
+"""Date and time formats, one per interface language (settings.FORMAT_MODULE_PATH)."""
