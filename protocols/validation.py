@@ -49,23 +49,23 @@ class _Collector:
 
     def number(self, path: str, value: Any, low: float | None = None, high: float | None = None):
         if isinstance(value, bool) or not isinstance(value, Real):
-            self.add(path, "must be a number")
+            self.add(path, gettext("must be a number"))
             return None
         if low is not None and value < low:
-            self.add(path, f"must be at least {low}")
+            self.add(path, gettext("must be at least %(low)s") % {"low": low})
         if high is not None and value > high:
-            self.add(path, f"must be at most {high}")
+            self.add(path, gettext("must be at most %(high)s") % {"high": high})
         return value
 
     def mapping(self, path: str, value: Any) -> dict:
         if not isinstance(value, dict):
-            self.add(path, "must be an object")
+            self.add(path, gettext("must be an object"))
             return {}
         return value
 
     def sequence(self, path: str, value: Any) -> list:
         if not isinstance(value, list):
-            self.add(path, "must be a list")
+            self.add(path, gettext("must be a list"))
             return []
         return value
 
@@ -75,9 +75,9 @@ def validate_config(config: Any) -> list[FieldError]:
     config = errors.mapping("protocol", config)
     for section in SECTIONS:
         if section not in config:
-            errors.add(section, "this section is missing")
+            errors.add(section, gettext("this section is missing"))
     for extra in sorted(set(config) - set(SECTIONS)):
-        errors.add(extra, "unknown section")
+        errors.add(extra, gettext("unknown section"))
     checks = {
         "weights": _weights,
         "lexicons": _lexicons,
@@ -105,21 +105,23 @@ def _lexicons(errors: _Collector, lexicons: Any) -> None:
     lexicons = errors.mapping("lexicons", lexicons)
     for language in LANGUAGES:
         if language not in lexicons:
-            errors.add(f"lexicons.{language}", "a lexicon is needed for each language")
+            errors.add(f"lexicons.{language}", gettext("a lexicon is needed for each language"))
     for language, lexicon in lexicons.items():
         for name, entries in errors.mapping(f"lexicons.{language}", lexicon).items():
             path = f"lexicons.{language}.{name}"
             if isinstance(entries, dict):
                 for word, weight in entries.items():
                     if not str(word).strip():
-                        errors.add(path, "contains an empty word")
+                        errors.add(path, gettext("contains an empty word"))
                     errors.number(f"{path}.{word}", weight, -10, 10)
             elif isinstance(entries, list):
                 for index, word in enumerate(entries):
                     if not isinstance(word, str) or not word.strip():
-                        errors.add(f"{path}[{index}]", "must be a non-empty word or phrase")
+                        errors.add(
+                            f"{path}[{index}]", gettext("must be a non-empty word or phrase")
+                        )
             else:
-                errors.add(path, "must be a list of words or an object of word: weight")
+                errors.add(path, gettext("must be a list of words or an object of word: weight"))
 
 
 def _keyword_groups(errors: _Collector, groups: Any) -> None:
@@ -129,23 +131,25 @@ def _keyword_groups(errors: _Collector, groups: Any) -> None:
         group = errors.mapping(path, group)
         key = group.get("key")
         if not isinstance(key, str) or not _KEY.match(key):
-            errors.add(f"{path}.key", "use lower-case letters, digits and _ (e.g. authority)")
+            errors.add(
+                f"{path}.key", gettext("use lower-case letters, digits and _ (e.g. authority)")
+            )
         elif key in seen:
-            errors.add(f"{path}.key", f"“{key}” is used by another group")
+            errors.add(f"{path}.key", gettext("“%(key)s” is used by another group") % {"key": key})
         else:
             seen.add(key)
         if not str(group.get("label", "")).strip():
-            errors.add(f"{path}.label", "give the group a name")
+            errors.add(f"{path}.label", gettext("give the group a name"))
         patterns = errors.sequence(f"{path}.patterns", group.get("patterns"))
         if not patterns:
-            errors.add(f"{path}.patterns", "add at least one word, phrase or pattern")
+            errors.add(f"{path}.patterns", gettext("add at least one word, phrase or pattern"))
         _keyword_patterns(errors, path, patterns, regex=group.get("regex") is True)
         if not isinstance(group.get("regex", False), bool):
-            errors.add(f"{path}.regex", "must be true or false")
+            errors.add(f"{path}.regex", gettext("must be true or false"))
         errors.number(f"{path}.boost", group.get("boost"), 0, 100)
         contact = group.get("escalation_contact", "")
         if not isinstance(contact, str):
-            errors.add(f"{path}.escalation_contact", "must be text (an e-mail or a team)")
+            errors.add(f"{path}.escalation_contact", gettext("must be text (an e-mail or a team)"))
 
 
 def _keyword_patterns(errors: _Collector, path: str, patterns: list, *, regex: bool) -> None:
@@ -185,7 +189,7 @@ def _refused(reason: str, *, regex: bool) -> str:
 def _reach_tiers(errors: _Collector, tiers: Any) -> None:
     tiers = errors.sequence("reach_tiers", tiers)
     if not tiers:
-        errors.add("reach_tiers", "add at least the tier starting at 0 followers")
+        errors.add("reach_tiers", gettext("add at least the tier starting at 0 followers"))
     previous = -1
     for index, tier in enumerate(tiers):
         path = f"reach_tiers[{index}]"
@@ -194,16 +198,19 @@ def _reach_tiers(errors: _Collector, tiers: Any) -> None:
         errors.number(f"{path}.boost", tier.get("boost"), -50, 50)
         if minimum is not None:
             if index == 0 and minimum != 0:
-                errors.add(f"{path}.min_followers", "the first tier must start at 0")
+                errors.add(f"{path}.min_followers", gettext("the first tier must start at 0"))
             if minimum <= previous:
-                errors.add(f"{path}.min_followers", "tiers must go up in followers")
+                errors.add(f"{path}.min_followers", gettext("tiers must go up in followers"))
             previous = minimum
 
 
 def _author_flags(errors: _Collector, flags: Any) -> None:
     for name, value in errors.mapping("author_flags", flags).items():
         if name not in KNOWN_FLAGS:
-            errors.add(f"author_flags.{name}", f"unknown flag; use {', '.join(KNOWN_FLAGS)}")
+            errors.add(
+                f"author_flags.{name}",
+                gettext("unknown flag; use %(flags)s") % {"flags": ", ".join(KNOWN_FLAGS)},
+            )
         errors.number(f"author_flags.{name}", value, -50, 50)
 
 
@@ -217,7 +224,7 @@ def _velocity(errors: _Collector, section: Any) -> None:
     section = errors.mapping("velocity", section)
     factor = errors.number("velocity.spike_factor", section.get("spike_factor"), 1, 1000)
     if factor is not None and factor <= 1:
-        errors.add("velocity.spike_factor", "must be above 1 (1 means the normal rate)")
+        errors.add("velocity.spike_factor", gettext("must be above 1 (1 means the normal rate)"))
     errors.number("velocity.boost", section.get("boost"), 0, 50)
 
 
@@ -231,8 +238,14 @@ def _severity_thresholds(errors: _Collector, section: Any) -> None:
         if low is not None and high is not None and high <= low:
             errors.add(
                 f"severity_thresholds.{upper}",
-                f"overlaps {lower}: it must be higher than {lower} ({low})",
+                gettext("overlaps %(lower)s: it must be higher than %(lower)s (%(low)s)")
+                % {"lower": _severity_name(lower), "low": low},
             )
+
+
+def _severity_name(level: str) -> str:
+    """A severity as a sentence names it ("medium" / "media")."""
+    return str(Severity(level).label).lower() if level in Severity.values else level
 
 
 def _crisis_threshold(errors: _Collector, section: Any) -> None:
@@ -241,33 +254,45 @@ def _crisis_threshold(errors: _Collector, section: Any) -> None:
     errors.number("crisis_threshold.window_minutes", section.get("window_minutes"), 1, 10_080)
     factor = errors.number("crisis_threshold.spike_factor", section.get("spike_factor"), 1, 1000)
     if factor is not None and factor <= 1:
-        errors.add("crisis_threshold.spike_factor", "must be above 1 (1 means the normal rate)")
+        errors.add(
+            "crisis_threshold.spike_factor", gettext("must be above 1 (1 means the normal rate)")
+        )
 
 
 def _policies(errors: _Collector, policies: Any) -> None:
     policies = errors.mapping("policies", policies)
     for level in Severity.ORDER:
         if level not in policies:
-            errors.add(f"policies.{level}", f"severity “{level}” has no response policy")
+            errors.add(
+                f"policies.{level}",
+                gettext("severity “%(level)s” has no response policy")
+                % {"level": _severity_name(level)},
+            )
     for level, policy in policies.items():
         path = f"policies.{level}"
         if level not in Severity.ORDER:
-            errors.add(path, "unknown severity")
+            errors.add(path, gettext("unknown severity"))
         policy = errors.mapping(path, policy)
         errors.number(f"{path}.sla_minutes", policy.get("sla_minutes"), 1, MAX_SLA_MINUTES)
         if not isinstance(policy.get("needs_approval"), bool):
-            errors.add(f"{path}.needs_approval", "must be true or false")
+            errors.add(f"{path}.needs_approval", gettext("must be true or false"))
         for index, contact in enumerate(
             errors.sequence(f"{path}.escalation_contacts", policy.get("escalation_contacts", []))
         ):
             if not isinstance(contact, str) or not contact.strip():
-                errors.add(f"{path}.escalation_contacts[{index}]", "must be an e-mail or a team")
+                errors.add(
+                    f"{path}.escalation_contacts[{index}]", gettext("must be an e-mail or a team")
+                )
         for triage_class, action in errors.mapping(
             f"{path}.actions", policy.get("actions", {})
         ).items():
             action_path = f"{path}.actions.{triage_class}"
             if triage_class not in TriageClass.ALL:
-                errors.add(action_path, f"unknown triage class; use {', '.join(TriageClass.ALL)}")
+                errors.add(
+                    action_path,
+                    gettext("unknown triage class; use %(classes)s")
+                    % {"classes": ", ".join(TriageClass.ALL)},
+                )
             action = errors.mapping(action_path, action)
             templates = errors.mapping(f"{action_path}.templates", action.get("templates", {}))
             for language, texts in templates.items():
@@ -279,13 +304,21 @@ def _policies(errors: _Collector, policies: Any) -> None:
 
 def _template(errors: _Collector, path: str, text: Any) -> None:
     if not isinstance(text, str):
-        errors.add(path, "must be text")
+        errors.add(path, gettext("must be text"))
         return
     try:
         names = {name for _literal, name, _spec, _conv in string.Formatter().parse(text) if name}
     except ValueError as error:
-        errors.add(path, f"cannot be read: {error} (write {{{{ and }}}} for literal braces)")
+        errors.add(
+            path,
+            gettext("cannot be read: %(error)s (write {{ and }} for literal braces)")
+            % {"error": error},
+        )
         return
     for name in sorted(names - set(TEMPLATE_VARIABLES)):
         allowed = ", ".join("{" + variable + "}" for variable in TEMPLATE_VARIABLES)
-        errors.add(path, f"unknown variable {{{name}}}; use {allowed}")
+        errors.add(
+            path,
+            gettext("unknown variable %(variable)s; use %(allowed)s")
+            % {"variable": "{" + name + "}", "allowed": allowed},
+        )
