@@ -180,6 +180,12 @@ MONITORING = {
     "BACKOFF_BASE_SECONDS": env_int("POLL_BACKOFF_BASE_SECONDS", 5),
     "BACKOFF_MAX_SECONDS": env_int("POLL_BACKOFF_MAX_SECONDS", 900),
     "FAILING_AFTER": env_int("POLL_FAILING_AFTER", 5),
+    # The validation boundary (monitoring.connectors.boundary): an item dated further ahead
+    # of the server clock than this is quarantined, as its timeline would be a lie.
+    "MAX_FUTURE_SECONDS": env_int("MONITORING_MAX_FUTURE_SECONDS", 600),
+    # Items waiting for review per source; beyond it they are counted, dropped and alerted,
+    # so a flood of junk cannot fill the database.
+    "QUARANTINE_CAP_PER_SOURCE": env_int("MONITORING_QUARANTINE_CAP", 10_000),
     # The next stage: one task taking the ids of newly stored mentions ("" = none).
     "NEW_MENTIONS_TASK": os.environ.get("NEW_MENTIONS_TASK", "protocols.tasks.score_new_mentions"),
 }

@@ -8,17 +8,30 @@ SQLite default) Django's bulk upserts do the same work more slowly.
 """
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from monitoring.connectors import boundary
 from monitoring.connectors.base import AuthorIn, MentionIn, QuarantinedIn
-from monitoring.models import Author, Mention, QuarantinedItem
+from monitoring.models import (
+    Author,
+    Mention,
+    QuarantinedItem,
+    QuarantineStatus,
+    Source,
+    SourceAlert,
+)
 from monitoring.text import detect_languages
+
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 
@@ -43,20 +56,78 @@ def ingest_mentions(mentions: Sequence[MentionIn], *, source_id: int | None) -> 
     return IngestResult(new_mention_ids=new_ids, seen=len(unique))
 
 
-def quarantine(items: Sequence[QuarantinedIn], *, platform: str, source_id: int | None) -> int:
-    QuarantinedItem.objects.bulk_create(
-        QuarantinedItem(
-            source_id=source_id, platform=platform, reason=item.reason[:2000], raw=item.raw
+def quarantine(
+    items: Sequence[QuarantinedIn],
+    *,
+    platform: str,
+    source_id: int | None,
+    now: datetime | None = None,
+) -> int:
+    """Keep items for review, up to the per-source cap of pending items; returns how many.
+
+    Beyond ``MONITORING["QUARANTINE_CAP_PER_SOURCE"]`` pending items, the rest are counted,
+    dropped and reported in a SourceAlert (so a flood of junk cannot fill the database).
+    Raw payloads are made storable (``boundary.storable_json``).
+    """
+    if not items:
+        return 0
+    now = now or timezone.now()
+    cap = int(settings.MONITORING["QUARANTINE_CAP_PER_SOURCE"])
+    with transaction.atomic():
+        if source_id is not None:
+            # Serialises concurrent deliveries to one source, so together they keep the cap.
+            list(Source.objects.select_for_update().filter(pk=source_id).values_list("pk"))
+        pending = (
+            QuarantinedItem.objects.filter(source_id=source_id, status=QuarantineStatus.PENDING)
+            .values("pk")[:cap]
+            .count()
         )
-        for item in items
+        kept = list(items[: max(0, cap - pending)])
+        QuarantinedItem.objects.bulk_create(
+            QuarantinedItem(
+                source_id=source_id,
+                platform=platform,
+                reason=boundary.clean_text(item.reason)[:2000],
+                raw=boundary.storable_json(item.raw),
+                received_at=now,
+            )
+            for item in kept
+        )
+        dropped = len(items) - len(kept)
+        if dropped:
+            _alert_quarantine_full(source_id, dropped=dropped, cap=cap, now=now)
+    return len(kept)
+
+
+def _alert_quarantine_full(source_id: int | None, *, dropped: int, cap: int, now) -> None:
+    logger.warning(
+        "source %s: quarantine full (%s pending); %s items dropped", source_id, cap, dropped
     )
-    return len(items)
+    if source_id is None:
+        return
+    message = gettext(
+        "Quarantine full: %(cap)s items are waiting for review, the most kept per source. "
+        "%(dropped)s more items of the latest delivery were dropped; review or discard "
+        "the quarantine, and check the sender."
+    ) % {"cap": cap, "dropped": dropped}
+    updated = SourceAlert.objects.filter(source_id=source_id, resolved_at=None).update(
+        message=message
+    )
+    if not updated:
+        SourceAlert.objects.create(source_id=source_id, message=message, raised_at=now)
 
 
 def _dedupe(mentions: Sequence[MentionIn]) -> list[MentionIn]:
     """One row per (platform, external_id), the last served copy winning; sorted so that
-    concurrent transactions lock rows in the same order (no deadlocks)."""
-    by_key = {(mention.platform, mention.external_id): mention for mention in mentions}
+    concurrent transactions lock rows in the same order (no deadlocks).
+
+    Ids are bounded first (as the boundary does: a long id keeps a prefix and a hash of it
+    all), so two ids that would be equal once cut to the column stay two rows.
+    """
+    by_key = {}
+    for mention in mentions:
+        external_id = boundary.bounded_identifier(mention.external_id, boundary.MAX_ID_CHARS)
+        by_key[(mention.platform, external_id)] = replace(mention, external_id=external_id)
     return [by_key[key] for key in sorted(by_key)]
 
 
@@ -281,10 +352,11 @@ def _latest_authors(mentions: list[MentionIn]) -> dict[tuple[str, str], AuthorIn
 
 
 def _clean_text(value: str) -> str:
-    # Postgres text cannot hold NUL characters; platforms occasionally send them.
-    return value.replace("\x00", "")
+    # Postgres text cannot hold NUL or lone surrogates; the boundary cleaned them already,
+    # this keeps ingest safe for any other caller.
+    return boundary.clean_text(value)
 
 
 def _json(value) -> str:
-    # jsonb refuses the \u0000 escape for the same reason.
-    return json.dumps(value, ensure_ascii=False, default=str).replace("\\u0000", "")
+    # jsonb refuses \u0000, NaN and lone surrogates for the same reason.
+    return json.dumps(boundary.storable_json(value), ensure_ascii=False, default=str)

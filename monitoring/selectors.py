@@ -2,16 +2,31 @@
 
 from datetime import datetime, time
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from monitoring.connectors.boundary import display_window
 from monitoring.models import Mention, QuarantinedItem, QuarantineStatus, Source, SourceAlert
 
 
-def mentions_for_explorer(filters: dict) -> QuerySet[Mention]:
+def displayable(mentions: QuerySet[Mention], *, now: datetime) -> QuerySet[Mention]:
+    """Only mentions dated inside the window the validation boundary accepts.
+
+    A row stored before the boundary existed may be dated 9999 or year 1: Postgres holds
+    it, but Python cannot load it nor show it in local time, and it would sit on top of
+    every list. It stays in the database (and in counts) but is never shown.
+    """
+    earliest, latest = display_window(now)
+    return mentions.filter(published_at__gte=earliest, published_at__lte=latest)
+
+
+def mentions_for_explorer(filters: dict, *, now: datetime) -> QuerySet[Mention]:
     """Newest first; `filters` is MentionFilterForm.cleaned_data."""
     # The score (protocols) is read alongside for display: "why this score" on each row.
-    mentions = Mention.objects.select_related("author", "source", "score").defer("raw")
+    mentions = displayable(
+        Mention.objects.select_related("author", "source", "score").defer("raw"), now=now
+    )
     if query := filters.get("q"):
         mentions = mentions.filter(
             Q(text__icontains=query)
@@ -37,23 +52,39 @@ def mentions_for_explorer(filters: dict) -> QuerySet[Mention]:
 
 
 def sources_with_counts() -> QuerySet[Source]:
+    """Each source with its mention and pending-quarantine counts, one query.
+
+    Each count is its own correlated subquery (an index scan per source), never a join of
+    mentions with quarantine, which grows as the product of the two tables.
+    """
     return Source.objects.annotate(
-        mention_count=Count("mentions", distinct=True),
-        pending_quarantine=Count(
-            "quarantined_items",
-            filter=Q(quarantined_items__status=QuarantineStatus.PENDING),
-            distinct=True,
+        mention_count=_count_per_source(Mention.objects.all()),
+        pending_quarantine=_count_per_source(
+            QuarantinedItem.objects.filter(status=QuarantineStatus.PENDING)
         ),
     ).order_by("name")
 
 
-def source_health(source: Source) -> dict:
+def _count_per_source(rows: QuerySet) -> Coalesce:
+    counted = (
+        rows.filter(source=OuterRef("pk"))
+        .order_by()
+        .values("source")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def source_health(source: Source, *, now: datetime) -> dict:
     return {
         "open_alerts": list(SourceAlert.objects.filter(source=source, resolved_at=None)),
         "recent_alerts": list(SourceAlert.objects.filter(source=source)[:10]),
         "mention_count": source.mentions.count(),
         "latest_mentions": list(
-            source.mentions.select_related("author").defer("raw").order_by("-published_at")[:10]
+            displayable(source.mentions.select_related("author").defer("raw"), now=now).order_by(
+                "-published_at"
+            )[:10]
         ),
         "pending_quarantine": source.quarantined_items.filter(
             status=QuarantineStatus.PENDING

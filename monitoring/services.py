@@ -5,6 +5,7 @@ and writes the audit event.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
@@ -74,13 +75,15 @@ class Accepted:
     stored: int
     new: int
     quarantined: int
+    dropped: int = 0  # refused items beyond the source's quarantine cap
 
 
-def accept_pushed_items(*, source: Source, items: list) -> Accepted:
-    """Store what a webhook pushed: good items ingested, malformed ones quarantined."""
+def accept_pushed_items(*, source: Source, items: list, now: datetime) -> Accepted:
+    """Store what a webhook pushed: good items ingested, malformed or refused ones
+    quarantined with their reason (up to the source's quarantine cap)."""
     connector = connector_for(Platform.WEBHOOK)
-    good, bad = split_good_and_bad(items, connector.parse_item)
-    return _store(good, bad, platform=Platform.WEBHOOK, source_id=source.pk)
+    good, bad = split_good_and_bad(items, connector.parse_item, now=now)
+    return _store(good, bad, platform=Platform.WEBHOOK, source_id=source.pk, now=now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +92,12 @@ class CsvImportResult:
     errors: list[RowError]
 
 
-def import_csv(*, actor, text: str, source: Source | None) -> CsvImportResult:
+def import_csv(*, actor, text: str, source: Source | None, now: datetime) -> CsvImportResult:
     """Store every valid row; report each invalid one by line and field (nothing stored)."""
     require_permission(actor, Perm.MANAGE_SOURCES)
-    mentions, errors = parse_rows(text)
+    mentions, errors = parse_rows(text, now=now)
     source_id = source.pk if source else None
-    accepted = _store(mentions, [], platform=Platform.CSV, source_id=source_id)
+    accepted = _store(mentions, [], platform=Platform.CSV, source_id=source_id, now=now)
     record_audit_event(
         actor=actor,
         verb="mentions.import_csv",
@@ -105,13 +108,23 @@ def import_csv(*, actor, text: str, source: Source | None) -> CsvImportResult:
 
 
 def _store(
-    good: list[MentionIn], bad: list[QuarantinedIn], *, platform: str, source_id: int | None
+    good: list[MentionIn],
+    bad: list[QuarantinedIn],
+    *,
+    platform: str,
+    source_id: int | None,
+    now: datetime,
 ) -> Accepted:
     with transaction.atomic():
         result = ingest_mentions(good, source_id=source_id)
-        quarantine(bad, platform=platform, source_id=source_id)
+        kept = quarantine(bad, platform=platform, source_id=source_id, now=now)
         hand_off_new_mentions(result.new_mention_ids)
-    return Accepted(stored=result.seen, new=len(result.new_mention_ids), quarantined=len(bad))
+    return Accepted(
+        stored=result.seen,
+        new=len(result.new_mention_ids),
+        quarantined=kept,
+        dropped=len(bad) - kept,
+    )
 
 
 class StillMalformed(Exception):
@@ -122,7 +135,7 @@ def reprocess_quarantined(*, actor, item: QuarantinedItem) -> QuarantinedItem:
     """Parse the kept payload again (after a connector fix); store it if it now parses."""
     require_permission(actor, Perm.MANAGE_SOURCES)
     connector = connector_for(item.platform)
-    good, bad = split_good_and_bad([item.raw], connector.parse_item)
+    good, bad = split_good_and_bad([item.raw], connector.parse_item, now=timezone.now())
     if bad:
         QuarantinedItem.objects.filter(pk=item.pk).update(
             attempts=F("attempts") + 1, reason=bad[0].reason[:2000]

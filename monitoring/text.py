@@ -6,6 +6,12 @@ from functools import lru_cache
 
 import nh3
 
+# Work per item is bounded (anyone can send a 900 KB single word): HTML beyond this prefix is
+# not read (the validation boundary keeps 100,000 characters of text anyway), and language
+# is detected from the first characters only, which say it as well as the whole.
+MAX_HTML_CHARS = 200_000
+LANGUAGE_PREFIX_CHARS = 2_000
+
 _BLOCK_BREAKS = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/blockquote)\s*/?\s*>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -15,7 +21,7 @@ def html_to_text(value: str | None) -> str:
     """Strip every tag (and script/style content) and decode entities; keep line breaks."""
     if not value:
         return ""
-    with_breaks = _BLOCK_BREAKS.sub("\n", value)
+    with_breaks = _BLOCK_BREAKS.sub("\n", value[:MAX_HTML_CHARS])
     stripped = nh3.clean(with_breaks, tags=set(), attributes={})
     text = html.unescape(stripped)
     text = _SPACES.sub(" ", text)
@@ -43,14 +49,16 @@ def detect_language(text: str) -> str:
     """ISO 639-1 code of the text's language, or "" when too short or unclear."""
     if len(text.strip()) < 8:
         return ""
-    language = _detector().detect_language_of(text)
+    language = _detector().detect_language_of(text[:LANGUAGE_PREFIX_CHARS])
     return language.iso_code_639_1.name.lower() if language is not None else ""
 
 
 def detect_languages(texts: list[str]) -> list[str]:
     """Batch form (parallel in lingua's native code) for ingest of whole pages."""
     detector = _detector()
-    results = detector.detect_languages_in_parallel_of(texts)
+    results = detector.detect_languages_in_parallel_of(
+        [text[:LANGUAGE_PREFIX_CHARS] for text in texts]
+    )
     return [
         language.iso_code_639_1.name.lower()
         if language is not None and len(text.strip()) >= 8

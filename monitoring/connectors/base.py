@@ -7,6 +7,8 @@ exposes:
   response body, in the order served. Pure.
 - ``parse_item(item) -> MentionIn``: one raw item to a mention; raises ``MalformedItem``
   with a human reason when the item cannot be used. Pure.
+- Every item a fetch, the webhook or CSV keeps crosses the validation boundary
+  (``boundary.admit``, through ``split_good_and_bad`` or the CSV row path).
 - ``parse(payload) -> list[MentionIn]``: ``[parse_item(i) for i in split(payload)]``:
   one mention per item, never silently fewer (a malformed item raises). Pure.
 - ``fetch(source: SourceConfig, cursor: dict, session=None) -> Page`` (polled platforms
@@ -27,6 +29,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+from django.utils import timezone
+
+from monitoring.connectors import boundary
 
 USER_AGENT = "Calma/0.1 (social media monitoring; +https://calma.invalid)"
 CONNECT_TIMEOUT_SECONDS = 5
@@ -197,22 +202,39 @@ def decode_json(response: requests.Response) -> Any:
 
 
 def split_good_and_bad(
-    items: Iterable[Any], parse_item: Callable[[Any], MentionIn]
+    items: Iterable[Any],
+    parse_item: Callable[[Any], MentionIn],
+    *,
+    now: datetime | None = None,
 ) -> tuple[list[MentionIn], list[QuarantinedIn]]:
-    """Parse each item; a malformed one is set aside with its reason, the rest go on."""
+    """Parse each item and pass it through the validation boundary; a malformed or refused
+    one is set aside with its reason, the rest go on.
+
+    ``now`` is the server clock the dates are checked against; a fetch (the outermost
+    caller of its page) leaves it out and the moment of the call is used. No exception of
+    one item stops the others: any error becomes that item's quarantine reason.
+    """
+    now = now or timezone.now()
     good: list[MentionIn] = []
     bad: list[QuarantinedIn] = []
     for item in items:
         try:
-            good.append(parse_item(item))
-        except (MalformedItem, KeyError, TypeError, ValueError, AttributeError) as error:
-            reason = (
-                str(error)
-                if isinstance(error, MalformedItem)
-                else f"{type(error).__name__}: {error}"
-            )
-            bad.append(QuarantinedIn(reason=reason, raw=item))
+            good.append(boundary.admit(parse_item(item), now=now))
+        # Any error of one item (a connector bug included) is that item's reason, never the page's.
+        except Exception as error:
+            bad.append(QuarantinedIn(reason=quarantine_reason(error), raw=item))
     return good, bad
+
+
+def quarantine_reason(error: BaseException) -> str:
+    """What a person reviewing the quarantine reads about why an item was set aside."""
+    if isinstance(error, MalformedItem | boundary.Refused):
+        return boundary.clean_text(str(error))
+    try:
+        detail = str(error)
+    except ValueError:  # str() of an int beyond 4300 digits
+        detail = ""
+    return boundary.clean_text(f"{type(error).__name__}: {detail}")[:2000]
 
 
 # --- small parsing helpers ----------------------------------------------------------------
@@ -220,8 +242,20 @@ def parse_datetime(value: Any) -> datetime:
     """ISO-8601 (with Z or offset), RFC 2822, or epoch seconds → aware UTC datetime."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, bool):
+        raise MalformedItem(f"not a date: {value!r}")
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, tz=UTC)
+        # Huge numbers, Infinity and NaN are no moment at all (OverflowError, OSError or
+        # ValueError from the C library): say so instead of failing the page.
+        try:
+            return datetime.fromtimestamp(value, tz=UTC)
+        except (OverflowError, OSError, ValueError) as error:
+            shown = (
+                f"a number of {value.bit_length()} bits"
+                if isinstance(value, int) and value.bit_length() > 200
+                else repr(value)
+            )
+            raise MalformedItem(f"not a date: {shown}") from error
     if not isinstance(value, str) or not value.strip():
         raise MalformedItem(f"missing or empty date: {value!r}")
     text = value.strip()
@@ -230,8 +264,8 @@ def parse_datetime(value: Any) -> datetime:
     except ValueError:
         try:
             parsed = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError) as error:
-            raise MalformedItem(f"unreadable date: {value!r}") from error
+        except (TypeError, ValueError, OverflowError) as error:
+            raise MalformedItem(f"unreadable date: {value[:80]!r}") from error
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -14,7 +14,7 @@ import feedparser
 import requests
 from django.utils import timezone
 
-from monitoring.connectors import base
+from monitoring.connectors import base, boundary
 from monitoring.platforms import Platform
 from monitoring.text import html_to_text
 
@@ -148,18 +148,20 @@ def _str(value: Any) -> str:
 
 
 def _entry_url(entry: dict[str, Any]) -> str:
-    link = _str(entry.get("link"))
-    if not link:
-        for candidate in entry.get("links") or []:
-            if isinstance(candidate, dict) and candidate.get("rel", "alternate") == "alternate":
-                link = _str(candidate.get("href"))
-                if link:
-                    break
-    if not link:
-        guid = _str(entry.get("id"))
-        if guid.startswith(("http://", "https://")):
-            link = guid
-    return unwrap_redirect(link.strip())
+    """The first http(s) link of <link>, the alternate Atom hrefs, then an http(s) guid.
+
+    A ``javascript:`` or ``data:`` link is passed over (the boundary would drop it anyway),
+    so a safe alternate still makes the entry clickable.
+    """
+    candidates = [_str(entry.get("link"))]
+    for candidate in entry.get("links") or []:
+        if isinstance(candidate, dict) and candidate.get("rel", "alternate") == "alternate":
+            candidates.append(_str(candidate.get("href")))
+    candidates.append(_str(entry.get("id")))
+    for link in candidates:
+        if boundary.is_http_url(link):
+            return unwrap_redirect(link.strip())
+    return ""
 
 
 def unwrap_redirect(url: str) -> str:

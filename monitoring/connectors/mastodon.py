@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import requests
 
-from monitoring.connectors import base
+from monitoring.connectors import base, boundary
 from monitoring.platforms import Platform, QueryKind
 from monitoring.text import html_to_text
 
@@ -57,9 +57,12 @@ def parse_item(item: Any) -> base.MentionIn:
     status_id = base.text_or_empty(status.get("id"))
     if not status_id:
         raise base.MalformedItem("status has no id")
-    url = base.text_or_empty(status.get("url")) or base.text_or_empty(status.get("uri"))
-    if not url:
+    links = [base.text_or_empty(status.get("url")), base.text_or_empty(status.get("uri"))]
+    if not any(links):
         raise base.MalformedItem(f"status {status_id} has neither url nor uri")
+    # A javascript: or data: url is passed over for an http(s) uri; with neither the status
+    # is kept without a link.
+    url = next((link for link in links if boundary.is_http_url(link)), "")
     published_at = base.parse_datetime(status.get("created_at"))
     account = status.get("account")
     if not isinstance(account, dict):

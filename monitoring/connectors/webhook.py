@@ -30,8 +30,14 @@ The body
           "engagement": {"likes": 3, "reposts": 1, "replies": 0, "views": 250}  # optional ints
         }
 
-    Unknown keys are ignored (and kept in ``raw``). A bad item is rejected on its own; the
-    others in the same body still count.
+    Unknown keys are ignored (and kept in ``raw``). A bad item (malformed, or refused by
+    the validation boundary: a date outside the platform's life or ahead of the server
+    clock, a count beyond 64 bits) is quarantined with its reason; the others in the same
+    body are stored.
+
+Refused whole with a 4xx (nothing stored): a body over ``MAX_BODY_BYTES``, not UTF-8 JSON,
+nested deeper than Python's parser goes, using the non-standard ``NaN``/``Infinity``
+constants, with ``mentions`` not a list, or with more than ``MAX_ITEMS_PER_BODY`` items.
 """
 
 from __future__ import annotations
@@ -40,13 +46,14 @@ import hashlib
 import hmac
 import json
 from typing import Any
-from urllib.parse import urlsplit
 
-from monitoring.connectors import base
+from monitoring.connectors import base, boundary
 from monitoring.platforms import Platform
 from monitoring.text import html_to_text
 
 MAX_BODY_BYTES = 1_048_576
+# Real relays send a few hundred items at most; a flood of tiny junk items is refused whole.
+MAX_ITEMS_PER_BODY = 5_000
 SIGNATURE_HEADER = "X-Calma-Signature"
 SIGNATURE_PREFIX = "sha256="
 
@@ -71,13 +78,24 @@ def verify_signature(secret: str, body: bytes, header_value: str | None) -> bool
 
 
 def decode_body(body: bytes) -> Any:
-    """The request body as JSON, refusing oversized or undecodable bodies."""
+    """The request body as JSON, refusing oversized, undecodable or non-standard bodies."""
     if len(body) > MAX_BODY_BYTES:
         raise base.MalformedPayload(f"body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise base.MalformedPayload("body is not UTF-8 JSON") from error
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise base.MalformedPayload("body is not UTF-8") from error
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError as error:
+        raise base.MalformedPayload("body is nested too deeply to be read") from error
+    except ValueError as error:  # JSONDecodeError, and the constants refused below
+        raise base.MalformedPayload(f"body is not valid JSON: {error}") from error
+
+
+def _refuse_constant(name: str) -> Any:
+    # json.loads accepts NaN, Infinity and -Infinity, which JSON does not have.
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def split(payload: Any) -> list[Any]:
@@ -87,11 +105,21 @@ def split(payload: Any) -> list[Any]:
             items = payload["mentions"]
             if not isinstance(items, list):
                 raise base.MalformedPayload("'mentions' must be a list")
-            return items
+            return _bounded(items)
         return [payload]
     if isinstance(payload, list):
-        return payload
+        return _bounded(payload)
     raise base.MalformedPayload(f"expected a JSON object, got {type(payload).__name__}")
+
+
+class TooManyItems(base.MalformedPayload):
+    """More items in one body than MAX_ITEMS_PER_BODY."""
+
+
+def _bounded(items: list) -> list:
+    if len(items) > MAX_ITEMS_PER_BODY:
+        raise TooManyItems(f"{len(items)} items in one body; the limit is {MAX_ITEMS_PER_BODY}")
+    return items
 
 
 def parse_item(item: Any) -> base.MentionIn:
@@ -103,7 +131,7 @@ def parse_item(item: Any) -> base.MentionIn:
     where = f"mention {external_id!r}"
 
     url = item.get("url")
-    if not isinstance(url, str) or not _is_http_url(url.strip()):
+    if not boundary.is_http_url(url):
         raise base.MalformedItem(f"{where}: 'url' must be an http(s) URL")
     raw_text = item.get("text")
     if not isinstance(raw_text, str):
@@ -143,11 +171,6 @@ def _identifier(value: Any) -> str:
     if isinstance(value, int | str):
         return str(value).strip()
     return ""
-
-
-def _is_http_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _platform(value: Any) -> str:

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from crisis.roles import Perm
 from crisis.views.rendering import render_page_or_partial
@@ -16,7 +17,8 @@ PAGE_SIZE = 50
 def mention_list(request: HttpRequest) -> HttpResponse:
     form = MentionFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(mentions_for_explorer(filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    mentions = mentions_for_explorer(filters, now=timezone.now())
+    page = Paginator(mentions, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render_page_or_partial(

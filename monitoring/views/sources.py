@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -53,7 +54,11 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "monitoring/source_detail.html",
-        {"source": source, "webhook_url": webhook_url, **source_health(source)},
+        {
+            "source": source,
+            "webhook_url": webhook_url,
+            **source_health(source, now=timezone.now()),
+        },
     )
 
 

@@ -48,7 +48,7 @@ def test_a_signed_push_is_stored(client, hook):
     response = push(client, hook, body, webhook.sign(SECRET, body))
     assert response.status_code == 202
     count = len(json.loads(body)["mentions"])
-    assert response.json() == {"stored": count, "new": count, "quarantined": 0}
+    assert response.json() == {"stored": count, "new": count, "quarantined": 0, "dropped": 0}
     assert Mention.objects.count() == count
 
 
