@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Count
@@ -17,7 +17,7 @@ from django.utils import timezone
 from monitoring.models import Mention
 from protocols.models import CrisisSuggestion, MentionScore, ProtocolVersion
 from protocols.scoring.engine import CompiledProtocol, compile_protocol, score_mention
-from protocols.scoring.types import AuthorContext, Score, ScoringContext, Severity
+from protocols.scoring.types import AuthorContext, Score, Severity
 
 OVERALL_TOPIC = "__all__"
 _HASHTAG = re.compile(r"#(\w{2,60})")
@@ -59,10 +59,15 @@ def author_context(mention: Mention, complaints: dict[int, int]) -> AuthorContex
 
 
 def score_and_store(
-    mention_ids: list[int], *, version: ProtocolVersion, observe_spikes: bool = True
+    mention_ids: list[int],
+    *,
+    version: ProtocolVersion,
+    observe_spikes: bool = True,
+    now: datetime | None = None,
 ) -> list[MentionScore]:
     """Score mentions with `version` and upsert their scores. Mentions scored for the first
-    time also feed the spike detector (so a task run twice never counts them twice)."""
+    time also feed the spike detector (so a task run twice never counts them twice), which
+    ignores those dated far from the present (`now`, which replays and tests may pass)."""
     from protocols import velocity
 
     protocol = compiled(version)
@@ -73,14 +78,17 @@ def score_and_store(
         MentionScore.objects.filter(mention_id__in=mention_ids).values_list("mention_id", flat=True)
     )
     complaints = previous_complaints(mention.author_id for mention in mentions)
-    now = timezone.now()
+    now = now or timezone.now()
     rows = []
     for mention in mentions:
-        context = ScoringContext()
+        # The present of a mention is when Calma received it (our clock, not the platform's),
+        # so a queue that grows during a surge does not make its mentions look too old.
+        present = min(mention.ingested_at, now)
+        topics = topics_of(mention.text)
         if observe_spikes and mention.pk not in already_scored:
-            context = velocity.observe(version, topics_of(mention.text), mention.published_at)
+            context = velocity.observe(version, topics, mention.published_at, now=present)
         else:
-            context = velocity.current(version, topics_of(mention.text), mention.published_at)
+            context = velocity.current(version, topics, mention.published_at, now=present)
         score = score_mention(
             mention.text,
             language=mention.language,

@@ -23,6 +23,10 @@ surge is flagged within its first minutes instead of when its bucket closes:
   protocol's crisis factor ("crisis suggested").
 
 Time always comes from the caller (`at`), never from the clock, so replays and tests drive it.
+Live traffic goes through `observe_live(..., now=)`, which believes only the present: an
+observation far ahead of `now` or too late for any window is ignored and counted, so no single
+input (a feed item dated 2041) can move a topic's clock; and a gap of any length between two
+observations costs bounded time and memory.
 State lives in Redis in production (several worker processes share it, updates are atomic
 through WATCH/MULTI) and in memory for replays and tests; the detector code is the same.
 
@@ -34,6 +38,8 @@ Public API::
     observation.factor          # feeds the scorer's velocity signal (1.0 = normal)
     observation.alert           # an Alert when a surge starts (alert.crisis_suggested)
     detector.factor("billing", at=now)                          # read only
+    detector.observe_live("__all__", at=mention.published_at, now=now)  # live: present only
+    detector.ignored()          # live observations ignored for being far from the present
     replay([(bucket_start, count), ...], settings)              # -> list[Alert]
 """
 
@@ -49,6 +55,7 @@ from typing import Any, Protocol
 
 ALL_TOPICS = "__all__"
 REDIS_PREFIX = "calma:spikes:"
+IGNORED_COUNTER = "ignored_far_from_present"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +92,12 @@ class DetectorSettings:
     season_min_hours: float = 1.0
     # Keys in the store expire after this long without an observation.
     ttl_seconds: int = 7 * 24 * 3600
+    # Live, the detector believes only the present: an observation more than this far ahead of
+    # the current time is ignored (a platform's clock a little fast is counted at the present),
+    # and one further behind than the longest window plus `late_margin_buckets` is ignored too
+    # (too late to count in any window), so no single input can move a topic's clock.
+    max_ahead_seconds: int = 10 * 60
+    late_margin_buckets: int = 2
 
     @classmethod
     def from_protocol(cls, config: Mapping[str, Any], **overrides: Any) -> DetectorSettings:
@@ -117,6 +130,16 @@ class DetectorSettings:
     @property
     def ring_size(self) -> int:
         return max(self.windows) - 1 if self.windows else 0
+
+    @property
+    def max_behind_seconds(self) -> int:
+        longest = max(self.windows) if self.windows else 1
+        return (longest + self.late_margin_buckets) * self.bucket_seconds
+
+    @property
+    def folded_on_a_gap(self) -> int:
+        """Closed buckets a gap folds into the baseline at most: older ones weigh under 2^-29."""
+        return int(20 / self.smoothing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +174,17 @@ class SpikeStore(Protocol):
 
     def load(self, topic: str) -> State | None: ...
 
+    def increment(self, counter: str) -> int: ...
+
+    def counter(self, counter: str) -> int: ...
+
 
 class MemorySpikeStore:
     """State in this process: replays, backtests and tests."""
 
     def __init__(self) -> None:
         self._states: dict[str, str] = {}
+        self._counters: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def update(self, topic: str, change: Update, ttl_seconds: int) -> Any:
@@ -169,6 +197,14 @@ class MemorySpikeStore:
     def load(self, topic: str) -> State | None:
         raw = self._states.get(topic)
         return None if raw is None else json.loads(raw)
+
+    def increment(self, counter: str) -> int:
+        with self._lock:
+            self._counters[counter] = self._counters.get(counter, 0) + 1
+            return self._counters[counter]
+
+    def counter(self, counter: str) -> int:
+        return self._counters.get(counter, 0)
 
 
 class RedisSpikeStore:
@@ -207,6 +243,16 @@ class RedisSpikeStore:
         raw = self.client.get(self.key(topic))
         return None if raw is None else json.loads(raw)
 
+    def counter_key(self, counter: str) -> str:
+        # Topics are words (hashtags, group keys), so a ":" keeps counters apart from them.
+        return f"{self.prefix}counter:{counter}"
+
+    def increment(self, counter: str) -> int:
+        return int(self.client.incr(self.counter_key(counter)))
+
+    def counter(self, counter: str) -> int:
+        return int(self.client.get(self.counter_key(counter)) or 0)
+
 
 # --- the detector ---------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
@@ -244,6 +290,34 @@ class SurgeDetector:
         state = self._advance(state, stamp)
         return self._test(topic, state, stamp, record=False).factor
 
+    # -- live: only the present --
+    def present(self, at: datetime, now: datetime) -> datetime | None:
+        """Where a live observation at `at` counts when the time is `now`: `at` itself, `now`
+        for a clock a little fast, or None when `at` is too far from `now` to believe."""
+        ahead = (at - now).total_seconds()
+        if ahead > self.settings.max_ahead_seconds or -ahead > self.settings.max_behind_seconds:
+            return None
+        return min(at, now)
+
+    def observe_live(
+        self, topic: str, at: datetime, *, now: datetime, count: int = 1
+    ) -> Observation:
+        """`observe` for live traffic: an observation far from `now` is not counted (it is
+        added to the `IGNORED_COUNTER` instead) and the topic is read as it is at `now`."""
+        placed = self.present(at, now)
+        if placed is None:
+            self.store.increment(IGNORED_COUNTER)
+            return Observation(self.factor(topic, now))
+        return self.observe(topic, placed, count)
+
+    def factor_live(self, topic: str, at: datetime, *, now: datetime) -> float:
+        """`factor` for live traffic: a time far from `now` reads the topic at `now`."""
+        return self.factor(topic, self.present(at, now) or now)
+
+    def ignored(self) -> int:
+        """Live observations ignored so far because their time was far from the present."""
+        return self.store.counter(IGNORED_COUNTER)
+
     # -- state --
     def _advance(self, state: State | None, stamp: float) -> State:
         """Close the buckets that ended before `stamp` (the store holds JSON-able values)."""
@@ -261,12 +335,15 @@ class SurgeDetector:
         gap = index - state["bucket"]
         if gap <= 0:
             return state
-        closed = [state["count"]] + [0] * (gap - 1)  # newest last
-        ring = state["ring"] + closed
+        # Only the newest buckets matter (the ring, and those a gap folds into the baseline),
+        # so a gap of centuries costs no more time or memory than one of a day.
+        keep = self.settings.folded_on_a_gap
+        newest = keep + self.settings.ring_size
+        closed = [state["count"]] + [0] * min(gap - 1, newest)  # newest last
+        ring = (state["ring"] + closed)[-newest:]
         overflow = len(ring) - self.settings.ring_size
         if overflow > 0:
             # Long silences: the oldest buckets beyond a few half-lives no longer matter.
-            keep = int(20 / self.settings.smoothing)
             leaving = ring[:overflow][-keep:]
             first = index - len(ring) + max(overflow - keep, 0)
             for offset, value in enumerate(leaving):

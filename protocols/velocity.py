@@ -27,16 +27,20 @@ def _embedded_store() -> MemorySpikeStore:
 
 
 def live_detector(version: ProtocolVersion) -> SurgeDetector:
+    """The detector live scoring shares: Redis when configured, else this process's store."""
     store = RedisSpikeStore() if settings.REDIS_URL else _embedded_store()
     return SurgeDetector(DetectorSettings.from_protocol(version.config), store)
 
 
-def observe(version: ProtocolVersion, topics: list[str], at: datetime) -> ScoringContext:
-    """Count one mention on each topic; the fastest-moving topic gives the velocity."""
+def observe(
+    version: ProtocolVersion, topics: list[str], at: datetime, *, now: datetime
+) -> ScoringContext:
+    """Count one mention on each topic; the fastest-moving topic gives the velocity. A mention
+    dated far from `now` is not counted (the detector believes only the present)."""
     detector = live_detector(version)
     factor, fastest = 1.0, ""
     for topic in topics:
-        observation = detector.observe(topic, at)
+        observation = detector.observe_live(topic, at, now=now)
         if observation.factor > factor:
             factor, fastest = observation.factor, topic
         if observation.alert is not None and observation.alert.crisis_suggested:
@@ -44,12 +48,14 @@ def observe(version: ProtocolVersion, topics: list[str], at: datetime) -> Scorin
     return ScoringContext(velocity_factor=factor, velocity_topic=fastest)
 
 
-def current(version: ProtocolVersion, topics: list[str], at: datetime) -> ScoringContext:
+def current(
+    version: ProtocolVersion, topics: list[str], at: datetime, *, now: datetime
+) -> ScoringContext:
     """The same reading without counting (rescoring must not count a mention twice)."""
     detector = live_detector(version)
     factor, fastest = 1.0, ""
     for topic in topics:
-        topic_factor = detector.factor(topic, at)
+        topic_factor = detector.factor_live(topic, at, now=now)
         if topic_factor > factor:
             factor, fastest = topic_factor, topic
     return ScoringContext(velocity_factor=factor, velocity_topic=fastest)
