@@ -30,8 +30,10 @@ def create_demo_users() -> list[DemoLogin]:
     for login in DEMO_LOGINS:
         user, _created = user_model.objects.get_or_create(username=login.username)
         user.email = f"{login.username}@calma.localhost"
+        # The admin role opens Django admin (read-only for Calma's data) but is no superuser:
+        # it holds exactly its role's permissions, like every other role.
         user.is_staff = login.role == Role.ADMIN
-        user.is_superuser = login.role == Role.ADMIN
+        user.is_superuser = False
         user.is_active = True
         user.set_password(login.password)
         user.save()

@@ -28,6 +28,7 @@ class Perm:
     MANAGE_SOURCES = "crisis.manage_sources"
     VIEW_AUDIT_LOG = "crisis.view_audit_log"
     VIEW_MENTIONS = "crisis.view_mentions"
+    MANAGE_PEOPLE = "crisis.manage_people"
 
 
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
@@ -42,7 +43,13 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         Perm.VIEW_MENTIONS,
     ),
     Role.EXECUTIVE: (Perm.VIEW_BOARD,),
-    Role.ADMIN: (Perm.MANAGE_SOURCES, Perm.VIEW_BOARD, Perm.VIEW_AUDIT_LOG, Perm.VIEW_MENTIONS),
+    Role.ADMIN: (
+        Perm.MANAGE_SOURCES,
+        Perm.MANAGE_PEOPLE,
+        Perm.VIEW_BOARD,
+        Perm.VIEW_AUDIT_LOG,
+        Perm.VIEW_MENTIONS,
+    ),
 }
 
 
@@ -58,18 +65,17 @@ def ensure_role_groups(**_signal_kwargs) -> None:
 
 
 def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
+    """The roles a user holds through their groups. Being a superuser adds none: the operator's
+    superuser is a separate account, and the admin role holds exactly its permissions."""
     if not user.is_authenticated:
         return set()
     names = {group.name for group in user.groups.all()}
-    roles = {role for role in Role if role.value in names}
-    if user.is_superuser:
-        roles.add(Role.ADMIN)
-    return roles
+    return {role for role in Role if role.value in names}
 
 
 # The first role in this order that a user holds decides where they land.
 HOME_BY_ROLE: tuple[tuple[Role, str], ...] = (
-    (Role.ADMIN, "admin:index"),
+    (Role.ADMIN, "monitoring:sources"),
     (Role.SUPERVISOR, "approvals"),
     (Role.COMMUNITY_MANAGER, "inbox"),
     (Role.EXECUTIVE, "board"),
@@ -81,4 +87,7 @@ def home_url_for(user: AbstractBaseUser) -> str | None:
     for role, url_name in HOME_BY_ROLE:
         if role in roles:
             return reverse(url_name)
+    if user.is_superuser:
+        # The operator's own account, outside the roles: Django admin is its place.
+        return reverse("admin:index")
     return None

@@ -6,6 +6,7 @@ and beat, the same task code). Production sets DATABASE_URL (Postgres) and REDIS
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,8 +55,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "crisis.apps.CrisisConfig",
+    "crisis.people",
     "monitoring",
     "protocols",
+    "axes",  # login throttling and lockout; listed last as its documentation asks
 ]
 
 MIDDLEWARE = [
@@ -75,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: turns a locked-out sign-in into the login page with its message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crisis.urls"
@@ -201,6 +206,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# axes first: it refuses a locked-out username+address before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+# Keyed by username AND client address together, so that a troll guessing passwords from
+# elsewhere cannot lock the team out in the middle of a crisis.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+# The cool-off runs from the lockout: attempts during it (even the right password) neither
+# count nor extend it, so it ends when the message says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "crisis.people.views.locked_out"
+# The client address is REMOTE_ADDR, which a client cannot forge. Behind a TLS proxy
+# (BEHIND_TLS_PROXY) REMOTE_ADDR is the proxy, so the address is the X-Forwarded-For entry
+# that our own proxies appended: TRUSTED_PROXY_COUNT entries from the right (entries further
+# left are whatever the client claimed). See crisis/people/addresses.py.
+TRUSTED_PROXY_COUNT = (
+    env_int("TRUSTED_PROXY_COUNT", 1) if env_bool("BEHIND_TLS_PROXY", default=False) else 0
+)
+AXES_CLIENT_IP_CALLABLE = "crisis.people.addresses.client_address"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -21,6 +21,28 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Django's own password reset, which is also how an invited person sets a first password.
+    path(
+        "accounts/password_reset/",
+        login_not_required(auth_views.PasswordResetView.as_view()),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password_reset/done/",
+        login_not_required(auth_views.PasswordResetDoneView.as_view()),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        login_not_required(auth_views.PasswordResetConfirmView.as_view()),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        login_not_required(auth_views.PasswordResetCompleteView.as_view()),
+        name="password_reset_complete",
+    ),
+    path("people/", include("crisis.people.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -17,6 +17,7 @@ class Capability(models.Model):
             ("manage_sources", _("Manage monitored sources")),
             ("view_audit_log", _("Read the audit log")),
             ("view_mentions", _("Explore monitored mentions")),
+            ("manage_people", _("Manage people: invite, roles, deactivate, unlock")),
         ]
 
     def __str__(self) -> str:
