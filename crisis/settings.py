@@ -173,13 +173,22 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("POLL_DISPATCH_SECONDS", "5")),
         "options": {"expires": 30},
     },
+    # Mentions stored but never scored (the broker was down at the hand-off, a worker died).
+    "sweep-unscored-mentions": {
+        "task": "protocols.tasks.sweep_unscored_mentions",
+        "schedule": float(os.environ.get("SCORING_SWEEP_EVERY_SECONDS", "60")),
+        "options": {"expires": 50},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Monitoring -------------------------------------------------------------------------
 MONITORING = {
-    # A poller's claim on a source; a killed worker's claim lapses after this long.
-    "LEASE_SECONDS": env_int("POLL_LEASE_SECONDS", 120),
+    # A poller's claim on a source, renewed before each page fetch and with each page commit.
+    # One left behind (a killed worker, a release that failed while the database was down)
+    # lapses after this long, so keep it short, yet above one page fetch (5 s to connect +
+    # HTTP_TIMEOUT_SECONDS) so that a slow page does not cost the lease.
+    "LEASE_SECONDS": env_int("POLL_LEASE_SECONDS", 30),
     "HTTP_TIMEOUT_SECONDS": float(os.environ.get("POLL_HTTP_TIMEOUT_SECONDS", "20")),
     "MAX_PAGES_PER_POLL": env_int("POLL_MAX_PAGES", 20),
     "BACKOFF_BASE_SECONDS": env_int("POLL_BACKOFF_BASE_SECONDS", 5),
@@ -194,6 +203,52 @@ MONITORING = {
     # The next stage: one task taking the ids of newly stored mentions ("" = none).
     "NEW_MENTIONS_TASK": os.environ.get("NEW_MENTIONS_TASK", "protocols.tasks.score_new_mentions"),
 }
+
+# Time limits of the long tasks (seconds; enforced by the prefork pool, the one production
+# runs). A poll is at most MAX_PAGES_PER_POLL page fetches of 5 s connect + HTTP timeout
+# each, plus a minute for its commits.
+POLL_SOFT_TIME_LIMIT = int(
+    MONITORING["MAX_PAGES_PER_POLL"] * (5 + MONITORING["HTTP_TIMEOUT_SECONDS"]) + 60
+)
+POLL_TIME_LIMIT = POLL_SOFT_TIME_LIMIT + 30
+
+SCORING = {
+    # Scoring one chunk (a hand-off, a sweep batch or a rescoring chunk, at most CHUNK
+    # mentions; ~1,000 take a few seconds).
+    "CHUNK": env_int("SCORING_CHUNK", 1000),
+    "CHUNK_SOFT_TIME_LIMIT": env_int("SCORING_CHUNK_SOFT_TIME_LIMIT", 120),
+    "CHUNK_TIME_LIMIT": env_int("SCORING_CHUNK_TIME_LIMIT", 150),
+    # A backtest or a rescoring after activation goes through days of mentions (at about
+    # a thousand a second, ten minutes cover several hundred thousand).
+    "LONG_TASK_SOFT_TIME_LIMIT": env_int("SCORING_LONG_TASK_SOFT_TIME_LIMIT", 540),
+    "LONG_TASK_TIME_LIMIT": env_int("SCORING_LONG_TASK_TIME_LIMIT", 600),
+    # The sweeper re-enqueues mentions stored more than SWEEP_AFTER_SECONDS ago (the
+    # hand-off has had its chance) and less than SWEEP_LOOKBACK_HOURS ago (bounded scan),
+    # without a score, oldest first, at most SWEEP_BATCH per run.
+    "SWEEP_AFTER_SECONDS": env_int("SCORING_SWEEP_AFTER_SECONDS", 180),
+    "SWEEP_LOOKBACK_HOURS": env_int("SCORING_SWEEP_LOOKBACK_HOURS", 72),
+    "SWEEP_BATCH": env_int("SCORING_SWEEP_BATCH", 5000),
+}
+# Every task is acks_late, so every task needs a limit under the visibility timeout: this
+# default covers the short ones (dispatch, sweeps, e-mail) that declare none of their own.
+CELERY_TASK_SOFT_TIME_LIMIT = 100
+CELERY_TASK_TIME_LIMIT = 120
+LONGEST_TASK_TIME_LIMIT = max(
+    CELERY_TASK_TIME_LIMIT,
+    POLL_TIME_LIMIT,
+    SCORING["CHUNK_TIME_LIMIT"],
+    SCORING["LONG_TASK_TIME_LIMIT"],
+)
+if REDIS_URL:
+    # Redis hands an unacknowledged task (acks_late: its worker was killed) to another worker
+    # after the visibility timeout (kombu's default: one hour). A little above the longest
+    # task's hard time limit, so a task still running is never delivered twice, and a killed
+    # worker's task comes back within minutes, not an hour.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": LONGEST_TASK_TIME_LIMIT + 60,
+        # A broker host that does not answer fails a send in seconds, not minutes.
+        "socket_connect_timeout": 5,
+    }
 
 # The local platform simulator that `make run` starts; demo sources point at it.
 SIMULATOR_URL = os.environ.get("SIMULATOR_URL", "")

@@ -152,6 +152,8 @@ class Mention(models.Model):
             models.Index(fields=["-published_at", "-id"], name="mention_newest"),
             models.Index(fields=["source", "-published_at"], name="mention_source_newest"),
             models.Index(fields=["language", "-published_at"], name="mention_language_newest"),
+            # The scoring sweeper walks recently stored mentions (protocols.sweeper).
+            models.Index(fields=["ingested_at"], name="mention_ingested"),
         ]
 
     def __str__(self) -> str:

@@ -2,9 +2,13 @@
 
 A poll holds a lease on its source (a token with an expiry, taken with one conditional
 UPDATE), so two workers never poll one source at once, and a killed worker's lease simply
-expires. Each page is committed in one transaction together with the source's new cursor,
-and only while the lease is still ours; a crash loses at most the page in flight, which
-the next poll fetches again from the committed cursor.
+expires. The lease is short (LEASE_SECONDS) and renewed before each page fetch and with
+each page commit, so one left behind by a crash or a failed release (the database down at
+that moment) lapses within one renewal interval. Each page is committed in one transaction
+together with the source's new cursor, and only while the lease is still ours; a crash loses
+at most the page in flight, which the next poll fetches again from the committed cursor.
+New mentions are handed to the next stage after commit; if the broker is unreachable then,
+they stay stored and the next stage's sweeper picks them up.
 """
 
 import logging
@@ -15,9 +19,10 @@ from datetime import timedelta
 from celery import current_app
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from monitoring.connectors import connector_for
 from monitoring.connectors.base import (
@@ -41,7 +46,7 @@ class LeaseLost(Exception):
 
 @dataclass(frozen=True, slots=True)
 class PollOutcome:
-    status: str  # "ok", "busy", "rate_limited", "failed", "lease_lost"
+    status: str  # "ok", "busy", "rate_limited", "failed", "lease_lost", "database_unavailable"
     pages: int = 0
     new_mentions: int = 0
     error: str = ""
@@ -84,23 +89,47 @@ def dispatch_due_polls() -> list[int]:
 
 
 # --- leases -----------------------------------------------------------------------------
-def acquire_lease(source_id: int) -> uuid.UUID | None:
-    now = timezone.now()
+def lease_duration() -> timedelta:
+    return timedelta(seconds=poll_setting("LEASE_SECONDS"))
+
+
+def acquire_lease(source_id: int, *, now=None) -> uuid.UUID | None:
+    now = now or timezone.now()
     token = uuid.uuid4()
     taken = Source.objects.filter(
         Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now), pk=source_id
-    ).update(
-        lease_token=token,
-        lease_expires_at=now + timedelta(seconds=poll_setting("LEASE_SECONDS")),
-        last_polled_at=now,
-    )
+    ).update(lease_token=token, lease_expires_at=now + lease_duration(), last_polled_at=now)
     return token if taken else None
 
 
-def release_lease(source_id: int, token: uuid.UUID) -> None:
-    Source.objects.filter(pk=source_id, lease_token=token).update(
-        lease_token=None, lease_expires_at=None
-    )
+def renew_lease(source_id: int, token: uuid.UUID) -> None:
+    """Extend our lease by LEASE_SECONDS from now; LeaseLost if it lapsed or was taken over."""
+    now = timezone.now()
+    renewed = Source.objects.filter(
+        pk=source_id, lease_token=token, lease_expires_at__gte=now
+    ).update(lease_expires_at=now + lease_duration())
+    if not renewed:
+        raise LeaseLost(f"source {source_id}: lease lost")
+
+
+def release_lease(source_id: int, token: uuid.UUID) -> bool:
+    """Free the source for the next poll. Never raises: if the database is unreachable the
+    lease stays behind and lapses LEASE_SECONDS after its last renewal."""
+    try:
+        Source.objects.filter(pk=source_id, lease_token=token).update(
+            lease_token=None, lease_expires_at=None
+        )
+    except DatabaseError as error:
+        logger.warning(
+            "source %s: lease not released (%s); it lapses by itself", source_id, one_line(error)
+        )
+        return False
+    return True
+
+
+def one_line(error: BaseException) -> str:
+    first = str(error).strip().splitlines()[:1]
+    return f"{type(error).__name__}: {first[0] if first else ''}"[:300]
 
 
 def _locked_source_if_ours(source_id: int, token: uuid.UUID) -> Source:
@@ -127,6 +156,21 @@ def poll(source_id: int) -> PollOutcome:
     token = acquire_lease(source_id)
     if token is None:
         return PollOutcome(status="busy")
+    try:
+        return poll_holding_lease(source_id, token)
+    except DatabaseError as error:
+        # The database went away mid-poll: committed pages stay committed, the page in
+        # flight is fetched again by the next poll, and the outcome is this return value.
+        logger.warning(
+            "source %s: database unavailable during poll (%s)", source_id, one_line(error)
+        )
+        return PollOutcome(status="database_unavailable", error=one_line(error))
+    finally:
+        release_lease(source_id, token)
+
+
+def poll_holding_lease(source_id: int, token: uuid.UUID) -> PollOutcome:
+    """The pages of one poll, the lease renewed before each fetch; records the outcome."""
     pages = new_mentions = 0
     more_waiting = False
     try:
@@ -135,6 +179,7 @@ def poll(source_id: int) -> PollOutcome:
         config = source_config(source)
         cursor = source.cursor
         for _ in range(poll_setting("MAX_PAGES_PER_POLL")):
+            renew_lease(source_id, token)
             page = connector.fetch(config, cursor)
             result = commit_page(source_id, token, page)
             pages += 1
@@ -152,8 +197,6 @@ def poll(source_id: int) -> PollOutcome:
     except ConnectorError as error:
         record_failure(source_id, token, error)
         return PollOutcome("failed", pages, new_mentions, str(error))
-    finally:
-        release_lease(source_id, token)
     record_success(source_id, token, more_waiting=more_waiting)
     return PollOutcome(status="ok", pages=pages, new_mentions=new_mentions)
 
@@ -165,8 +208,7 @@ def commit_page(source_id: int, token: uuid.UUID, page: Page) -> IngestResult:
         result = ingest_mentions(page.mentions, source_id=source_id)
         quarantine(page.quarantined, platform=source.platform, source_id=source_id)
         Source.objects.filter(pk=source_id).update(
-            cursor=page.next_cursor,
-            lease_expires_at=timezone.now() + timedelta(seconds=poll_setting("LEASE_SECONDS")),
+            cursor=page.next_cursor, lease_expires_at=timezone.now() + lease_duration()
         )
         hand_off_new_mentions(result.new_mention_ids)
     return result
@@ -176,7 +218,24 @@ def hand_off_new_mentions(mention_ids: list[int]) -> None:
     """After commit, give the new mentions to the next stage (one task, ids only)."""
     task_name = poll_setting("NEW_MENTIONS_TASK")
     if mention_ids and task_name:
-        transaction.on_commit(lambda: current_app.send_task(task_name, args=[mention_ids]))
+        transaction.on_commit(lambda: send_new_mentions(task_name, mention_ids))
+
+
+def send_new_mentions(task_name: str, mention_ids: list[int]) -> bool:
+    """Enqueue the next stage; False (one log line) when the broker is unreachable. The
+    mentions are committed by then, so the poll or upload that stored them must not fail:
+    the next stage's sweeper enqueues what was stored and never handed off."""
+    try:
+        current_app.send_task(task_name, args=[mention_ids])
+    except (KombuError, OSError) as error:
+        logger.warning(
+            "hand-off of %d new mentions to %s failed (%s); left to the sweeper",
+            len(mention_ids),
+            task_name,
+            one_line(error),
+        )
+        return False
+    return True
 
 
 # --- outcomes ---------------------------------------------------------------------------

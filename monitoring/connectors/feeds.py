@@ -6,6 +6,7 @@ import calendar
 import hashlib
 import io
 import time
+import xml.sax
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -262,6 +263,28 @@ def _engagement(entry: dict[str, Any]) -> dict[str, int]:
 
 
 # --- fetching -----------------------------------------------------------------------------
+# An undefined entity (&nbsp; in a title, common on real sites) is an XML error too, but
+# feedparser's lenient pass still reads the whole document, so it is not a reason to refuse.
+_TOLERATED_XML_ERRORS = ("undefined entity",)
+
+
+def refuse_broken_xml(payload: bytes, content_type: str = "") -> None:
+    """MalformedPayload when the body is not well-formed XML (cut short, tags that do not
+    match). feedparser would still return the entries before the break, one of them perhaps
+    under a made-up id, and keeping the body's ETag would mean the rest is never fetched."""
+    headers = {"content-type": content_type} if content_type else {}
+    parsed = feedparser.parse(io.BytesIO(_clean(payload)), response_headers=headers)
+    error = parsed.get("bozo_exception")
+    if not parsed.get("bozo") or not isinstance(error, xml.sax.SAXParseException):
+        return  # well-formed, or only an encoding remark (CharacterEncodingOverride)
+    if error.getMessage() in _TOLERATED_XML_ERRORS:
+        return
+    raise base.MalformedPayload(
+        f"feed is not well-formed XML: {error.getMessage()} "
+        f"(line {error.getLineNumber()}, column {error.getColumnNumber()})"
+    )
+
+
 def fetch(
     source: base.SourceConfig, cursor: dict[str, Any], session: requests.Session | None = None
 ) -> base.Page:
@@ -277,7 +300,11 @@ def fetch(
     response = base.get(url, headers=headers, session=session, timeout=source.timeout_seconds)
     if response.status_code == 304:
         return base.Page([], dict(cursor))
-    items = _split(response.content, response.headers.get("Content-Type", ""))
+    content_type = response.headers.get("Content-Type", "")
+    items = _split(response.content, content_type)
+    # Refused whole, and the cursor (ETag, Last-Modified) stays as it was: the next poll
+    # fetches the whole feed again.
+    refuse_broken_xml(response.content, content_type)
     mentions, quarantined = base.split_good_and_bad(items, parse_item)
     next_cursor: dict[str, Any] = {}
     if response.headers.get("ETag"):
