@@ -219,7 +219,7 @@ def split_good_and_bad(
     bad: list[QuarantinedIn] = []
     for item in items:
         try:
-            good.append(boundary.admit(parse_item(item), now=now))
+            good.append(boundary.admit(parse_item(boundary.clean_strings(item)), now=now))
         # Any error of one item (a connector bug included) is that item's reason, never the page's.
         except Exception as error:
             bad.append(QuarantinedIn(reason=quarantine_reason(error), raw=item))

@@ -1,6 +1,7 @@
 """The one validation boundary: what every connector, the webhook and CSV hand to ingest.
 
-Every parsed item crosses ``admit(mention, now=...)`` (called by ``base.split_good_and_bad``
+Every item's strings are cleaned before a parser reads them (``clean_strings``), and every
+parsed item crosses ``admit(mention, now=...)`` (called by ``base.split_good_and_bad``
 and by the CSV row path, so no connector can skip it). It either returns a mention that
 every column can hold, or raises ``Refused`` with a human reason, and the caller
 quarantines the item with that reason while its neighbours go on. Pure: no database.
@@ -210,6 +211,27 @@ def is_http_url(value: Any) -> bool:
 def language_code(value: Any) -> str:
     code = clean_text(value).strip().lower().replace("_", "-")[:MAX_LANGUAGE_CHARS]
     return code if _LANGUAGE.fullmatch(code) else ""
+
+
+def clean_strings(value: Any, depth: int = 0) -> Any:
+    """``value`` with every string (and key) cleaned, before a parser reads it.
+
+    Parsers hand text to libraries (nh3, lingua) that fail on a lone surrogate, so an item
+    is cleaned on the way in, not only on the way to the database. Other values are left
+    as they are (deeper than ``MAX_RAW_DEPTH`` too, which no parser reads).
+    """
+    if isinstance(value, str):
+        return clean_text(value)
+    if depth >= MAX_RAW_DEPTH:
+        return value
+    if isinstance(value, dict):
+        return {
+            clean_text(key) if isinstance(key, str) else key: clean_strings(item, depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [clean_strings(item, depth + 1) for item in value]
+    return value
 
 
 def storable_json(value: Any, depth: int = 0) -> Any:

@@ -35,9 +35,13 @@ The body
     clock, a count beyond 64 bits) is quarantined with its reason; the others in the same
     body are stored.
 
+The non-standard constants ``NaN``, ``Infinity`` and ``-Infinity`` (which Python's json
+accepts) never become numbers: each is read as a ``NonStandardConstant``, which no field
+accepts, so the item holding one where a value is needed is quarantined with the reason.
+
 Refused whole with a 4xx (nothing stored): a body over ``MAX_BODY_BYTES``, not UTF-8 JSON,
-nested deeper than Python's parser goes, using the non-standard ``NaN``/``Infinity``
-constants, with ``mentions`` not a list, or with more than ``MAX_ITEMS_PER_BODY`` items.
+nested deeper than Python's parser goes, with ``mentions`` not a list, or with more than
+``MAX_ITEMS_PER_BODY`` items.
 """
 
 from __future__ import annotations
@@ -86,16 +90,26 @@ def decode_body(body: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise base.MalformedPayload("body is not UTF-8") from error
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        return json.loads(text, parse_constant=NonStandardConstant)
     except RecursionError as error:
         raise base.MalformedPayload("body is nested too deeply to be read") from error
-    except ValueError as error:  # JSONDecodeError, and the constants refused below
+    except ValueError as error:
         raise base.MalformedPayload(f"body is not valid JSON: {error}") from error
 
 
-def _refuse_constant(name: str) -> Any:
-    # json.loads accepts NaN, Infinity and -Infinity, which JSON does not have.
-    raise ValueError(f"{name} is not a JSON value")
+class NonStandardConstant:
+    """``NaN``, ``Infinity`` or ``-Infinity`` in a body: not JSON, and not a value of any field."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return self.name
 
 
 def split(payload: Any) -> list[Any]:
