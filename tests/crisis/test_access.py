@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-PAGES = ["home", "inbox", "approvals", "board", "admin:index"]
+PAGES = ["home", "inbox", "approvals", "board", "admin:index", "people:list"]
 
 
 @pytest.mark.parametrize("url_name", PAGES)
@@ -20,7 +20,7 @@ def test_login_page_is_open_to_anonymous_users(client, db):
     assert b'name="password"' in response.content
 
 
-@pytest.mark.parametrize("url_name", ["approvals", "admin:index", "board"])
+@pytest.mark.parametrize("url_name", ["approvals", "admin:index", "board", "people:list"])
 def test_community_manager_is_refused_supervisor_and_admin_pages(client, manager, url_name):
     client.force_login(manager)
     response = client.get(reverse(url_name))
@@ -38,7 +38,7 @@ def test_community_manager_can_open_the_inbox(client, manager):
         ("manager", "inbox"),
         ("supervisor", "approvals"),
         ("executive", "board"),
-        ("administrator", "admin:index"),
+        ("administrator", "monitoring:sources"),
     ],
 )
 def test_each_role_lands_on_its_home(client, request, fixture, home):
@@ -85,3 +85,26 @@ def test_health_endpoint_is_public_and_checks_the_database(client, db):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_superuser_without_a_role_lands_in_django_admin(client, db):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="operator", is_superuser=True, is_staff=True))
+    response = client.get(reverse("home"))
+    assert response.url == reverse("admin:index")
+
+
+def test_admin_navigation_shows_sources_import_quarantine_people_and_django_admin(
+    client, administrator
+):
+    client.force_login(administrator)
+    content = client.get(reverse("monitoring:sources")).content.decode()
+    for url_name in (
+        "monitoring:sources",
+        "monitoring:import_csv",
+        "monitoring:quarantine",
+        "people:list",
+        "admin:index",
+    ):
+        assert f'href="{reverse(url_name)}"' in content, url_name
