@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -232,13 +232,10 @@ def test_300000_junk_items_in_one_body_are_refused_whole_and_quickly(client, hoo
     assert time.perf_counter() - started < 5
 
 
-@override_settings(
-    MONITORING={
-        **__import__("django.conf").conf.settings.MONITORING,
-        "QUARANTINE_CAP_PER_SOURCE": 50,
-    }
-)
-def test_quarantine_stops_at_the_cap_and_an_alert_says_how_many_were_dropped(client, hook):
+def test_quarantine_stops_at_the_cap_and_an_alert_says_how_many_were_dropped(
+    client, hook, settings
+):
+    settings.MONITORING = {**settings.MONITORING, "QUARANTINE_CAP_PER_SOURCE": 50}
     junk = [{"id": f"junk-{n}"} for n in range(80)]
 
     response = push(client, hook, *junk, item("ok-13"))
