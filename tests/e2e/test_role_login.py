@@ -14,7 +14,7 @@ HOME_PATH_AND_HEADING = {
     Role.COMMUNITY_MANAGER: ("/inbox/", "Inbox"),
     Role.SUPERVISOR: ("/approvals/", "Approval queue"),
     Role.EXECUTIVE: ("/board/", "Crisis board"),
-    Role.ADMIN: ("/admin/", "Users, teams and sources"),
+    Role.ADMIN: ("/monitoring/sources/", "Sources"),
 }
 
 
@@ -51,3 +51,16 @@ def test_wrong_password_keeps_the_user_on_the_login_page(page, live_server, tran
     sign_in(page, live_server.url, "manager", "wrong")
     assert page.get_by_role("alert").is_visible()
     assert "/accounts/login/" in page.url
+
+
+def test_admin_goes_from_sources_to_django_admin_and_back(page, live_server, transactional_db):
+    create_demo_users()
+    sign_in(page, live_server.url, "admin", "calma-admin")
+    page.wait_for_url(re.compile(r"/monitoring/sources/$"))
+    page.get_by_role("link", name="Admin", exact=True).click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+    page.get_by_role("link", name="View site").click()
+    page.wait_for_url(re.compile(r"/monitoring/sources/$"))
+    page.get_by_role("link", name="People").click()
+    assert page.get_by_role("heading", name="People").is_visible()
+    screenshot(page, "people-admin")
