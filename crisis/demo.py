@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from axes.utils import reset as reset_login_attempts
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
@@ -38,4 +39,5 @@ def create_demo_users() -> list[DemoLogin]:
         user.set_password(login.password)
         user.save()
         user.groups.set([Group.objects.get(name=login.role.value)])
+        reset_login_attempts(username=login.username)  # a demo login locked out earlier works again
     return list(DEMO_LOGINS)
