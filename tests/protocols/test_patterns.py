@@ -7,6 +7,8 @@ then held a worker for minutes. Pure tests (no database): the engine and the val
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from protocols.defaults import default_config
 from protocols.scoring.engine import MAX_SCORED_CHARS, compile_protocol, score_mention
@@ -70,6 +72,20 @@ def test_syntax_re2_cannot_run_is_refused_with_its_field_named(pattern):
     message = errors_by_path(config)["keyword_groups[1].patterns[2]"]
     assert "invalid regular expression" in message
     assert "linear time" in message
+
+
+@settings(max_examples=200, deadline=None)
+@given(pattern=st.text(max_size=40), text=st.text(max_size=200))
+def test_any_pattern_validation_accepts_also_runs_on_any_text(pattern, text):
+    config = default_config()
+    config["keyword_groups"][1]["patterns"] = [pattern]
+    refused = any(
+        error.path.startswith("keyword_groups[1].patterns") for error in validate_config(config)
+    )
+    if not refused:
+        matcher = compile_group("watch", [pattern], regex=True)
+        assert matcher is not None
+        matched_words(matcher, keyword_text(text))
 
 
 def test_a_group_too_large_for_re2_is_refused_on_its_patterns():
