@@ -56,7 +56,13 @@ def _body(pattern: str, *, regex: bool) -> str:
 
 def _compile(patterns: Iterable[str], *, regex: bool) -> Matcher:
     bodies = "|".join(_body(pattern, regex=regex) for pattern in patterns)
-    return re2.compile(f"{_WORD_START}({bodies}){_WORD_END}", _options())
+    expression = f"{_WORD_START}({bodies}){_WORD_END}"
+    try:
+        expression.encode("utf-8")
+    except UnicodeEncodeError:
+        # RE2 reads UTF-8: refused like any other pattern it cannot run, not an exception.
+        raise re2.error("a character that is not valid text (a lone surrogate)") from None
+    return re2.compile(expression, _options())
 
 
 def _reason(error: re2.error) -> str:

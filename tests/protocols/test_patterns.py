@@ -15,6 +15,8 @@ from protocols.scoring.engine import MAX_SCORED_CHARS, compile_protocol, score_m
 from protocols.scoring.patterns import compile_group, keyword_text, matched_words
 from protocols.validation import validate_config
 
+# Lone surrogates included: a pasted pattern or a platform's text may hold one.
+ANY_CHARACTER = st.characters(exclude_categories=())
 # Generous bounds (the benchmark prints the real figures): backtracking took minutes.
 SECONDS = 2.0
 
@@ -75,7 +77,7 @@ def test_syntax_re2_cannot_run_is_refused_with_its_field_named(pattern):
 
 
 @settings(max_examples=200, deadline=None)
-@given(pattern=st.text(max_size=40), text=st.text(max_size=200))
+@given(pattern=st.text(ANY_CHARACTER, max_size=40), text=st.text(ANY_CHARACTER, max_size=200))
 def test_any_pattern_validation_accepts_also_runs_on_any_text(pattern, text):
     config = default_config()
     config["keyword_groups"][1]["patterns"] = [pattern]
@@ -86,6 +88,12 @@ def test_any_pattern_validation_accepts_also_runs_on_any_text(pattern, text):
         matcher = compile_group("watch", [pattern], regex=True)
         assert matcher is not None
         matched_words(matcher, keyword_text(text))
+
+
+def test_a_pattern_with_a_lone_surrogate_is_refused_on_its_field():
+    config = default_config()
+    config["keyword_groups"][1]["patterns"][2] = "demanda\ud800"
+    assert "keyword_groups[1].patterns[2]" in errors_by_path(config)
 
 
 def test_a_group_too_large_for_re2_is_refused_on_its_patterns():
