@@ -40,8 +40,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 });
 """
 
-# URL names never visited: they act (sign out, switch language), are for machines, or are
-# Django admin's own pages beyond its index and lists.
+# URL names never visited: they act (sign out, switch language) or are for machines.
 NOT_PAGES = {"logout", "login", "set_language", "healthz", "monitoring:webhook"}
 MAX_PAGES_PER_ROLE = 80
 
@@ -127,8 +126,9 @@ def page_key(url: str) -> tuple[str, frozenset[str]] | None:
     if name in NOT_PAGES:
         return None
     if name.startswith("admin:"):
-        # Django admin's own pages: its index and each list once, not every filter of it.
-        if name == "admin:index" or name.endswith("_changelist"):
+        # Django admin's own pages: its index, and each model's list and forms once (not
+        # every filter, object or history of them).
+        if name == "admin:index" or name.endswith(("_changelist", "_change", "_add")):
             return name, frozenset()
         return None
     return name, frozenset(key for key, _value in parse_qsl(parts.query))
@@ -226,6 +226,18 @@ def test_every_page_of_a_role_works_under_the_csp(
     user = get_user_model().objects.get(username=demo.username)
     missing = expected_pages(user) - {name for name, _query in visited}
     assert not missing, f"{demo.role.value} never reached {sorted(missing)}"
+
+
+def test_error_pages_render_under_the_csp(page, live_server, transactional_db, redis_client):
+    seed_one_of_everything()
+    page.add_init_script(RECORD_VIOLATIONS)
+    sign_in(page, live_server.url, "executive", "calma-executive")
+    for path, status in (("/approvals/", 403), ("/no-such-page/", 404)):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == status
+        page.wait_for_load_state("networkidle")
+        assert page.locator("h1").first.is_visible()
+        assert page.evaluate("window.__cspViolations") == [], f"CSP violations on {path}"
 
 
 def test_filtering_the_mentions_explorer_works_under_the_csp(
