@@ -32,16 +32,25 @@ install: $(VENV)/.runtime  ## Create .venv, install Calma, compile the translati
 install-dev: $(VENV)/.dev  ## Also install the test and lint tools
 
 SIMULATOR_PORT ?= 8090
+CALMA_VAR_DIR ?= $(CURDIR)/var
 RUN_ENV := DEBUG=$${DEBUG:-true} SIMULATOR_URL=$${SIMULATOR_URL-http://127.0.0.1:$(SIMULATOR_PORT)} \
-	CALMA_SECRET_SIMULATOR_API_KEY=AIzaSyCalmaSimulatorDemoKey-000000000000
+	CALMA_SECRET_SIMULATOR_API_KEY=AIzaSyCalmaSimulatorDemoKey-000000000000 \
+	CALMA_VAR_DIR="$(CALMA_VAR_DIR)"
+# The embedded broker (no REDIS_URL) runs a threads pool and no remote control, mingle,
+# gossip or heartbeat: each would add a writer to the broker's files for nothing.
+EMBEDDED_WORKER_FLAGS := --without-mingle --without-gossip --without-heartbeat
 
 run: install  ## Migrate, create demo users and sources, start web, worker, beat and simulator
 	@$(RUN_ENV) $(PY) manage.py migrate --noinput
 	@$(RUN_ENV) $(PY) manage.py seed_demo
-	@echo "Calma on http://127.0.0.1:$(PORT)/  ($${DATABASE_URL:+Postgres}$${DATABASE_URL:-embedded SQLite in var/}, $${REDIS_URL:+Redis broker}$${REDIS_URL:-filesystem broker in var/broker})"
+	@echo "Calma on http://127.0.0.1:$(PORT)/  ($${DATABASE_URL:+Postgres}$${DATABASE_URL:-embedded SQLite in $(CALMA_VAR_DIR)}, $${REDIS_URL:+Redis broker}$${REDIS_URL:-filesystem broker in $(CALMA_VAR_DIR)/broker})"
+	@echo "supervisord restarts any process that dies; Ctrl-C stops them all."
 	@$(RUN_ENV) PORT=$(PORT) SIMULATOR_PORT=$(SIMULATOR_PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
-		CELERY_POOL=$${CELERY_POOL:-$${REDIS_URL:+prefork}} \
-		$(VENV)/bin/honcho start -f Procfile
+		CELERY_POOL=$${CELERY_POOL:-$$(test -n "$$REDIS_URL" && echo prefork || echo threads)} \
+		CELERY_WORKER_FLAGS="$$(test -n "$$REDIS_URL" || echo '$(EMBEDDED_WORKER_FLAGS)')" \
+		CALMA_SIMULATOR_AUTOSTART=$$(test -n "$${SIMULATOR_URL-default}" && echo true || echo false) \
+		exec $(VENV)/bin/supervisord --configuration scripts/supervisord.conf \
+		$$(test "$$(id -u)" = 0 && echo --user root)
 
 test: install-dev  ## Run the whole suite on Postgres and Redis at 127.0.0.1
 	@$(TEST_ENV) $(PY) manage.py check_services --require-postgres

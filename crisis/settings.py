@@ -142,16 +142,25 @@ if REDIS_URL:
         }
     }
 else:
+    # kombu's filesystem transport with atomic writes (crisis/embedded_broker.py explains the
+    # race that killed the worker): one machine, demo and evaluation, not production.
     _broker_dir = VAR_DIR / "broker"
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT = "crisis.embedded_broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
+        # A message is claimed by renaming it here (same filesystem), then deleted.
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Exchange tables; kombu's default is a "control" folder in the current directory.
+        "control_folder": str(_broker_dir / "control"),
     }
+    # No remote control: its "pidbox" fanout exchange is one more file that every worker
+    # rewrites (the race of kombu #1551); `celery inspect` needs Redis.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -400,10 +409,32 @@ PERMISSIONS_POLICY = {
     )
 }
 
+# Under `make run` supervisord prints every process's output to one terminal, so each line
+# starts with the name of the process that wrote it (set in scripts/supervisord.conf).
+_PROCESS_LABEL = (
+    f"{os.environ['CALMA_PROCESS_NAME']} | " if os.environ.get("CALMA_PROCESS_NAME") else ""
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": _PROCESS_LABEL + "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": _PROCESS_LABEL + "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "server": {"class": "logging.StreamHandler", "formatter": "server"},
+    },
+    "loggers": {
+        # Django's default config gives "django" its own console handler (when DEBUG) on top
+        # of ours at the root: every warning was printed twice. One handler, the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # runserver's request lines keep Django's format, with the process name.
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

@@ -8,8 +8,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 
 from django.conf import settings
+from kombu import Connection
 
 SCRIPT = """
 import json
@@ -35,6 +38,7 @@ score_and_store(ids, version=active_version())
 print(json.dumps({
     "vendor": connection.vendor,
     "broker": settings.CELERY_BROKER_URL,
+    "transport": settings.CELERY_BROKER_TRANSPORT,
     "new": len(ids), "again": len(again),
     "mentions": Mention.objects.count(), "scores": MentionScore.objects.count(),
     "followers": Mention.objects.get(external_id="1").author.followers,
@@ -62,6 +66,7 @@ def test_the_embedded_default_migrates_ingests_and_scores_without_services(tmp_p
     assert result == {
         "vendor": "sqlite",
         "broker": "filesystem://",
+        "transport": "crisis.embedded_broker:Transport",
         "new": 2,
         "again": 0,
         "mentions": 2,
@@ -69,3 +74,118 @@ def test_the_embedded_default_migrates_ingests_and_scores_without_services(tmp_p
         "followers": 10,
     }
     assert (tmp_path / "calma.sqlite3").exists()
+
+
+def broker_options(folder) -> dict[str, str]:
+    """The embedded default's transport options (crisis/settings.py), under `folder`."""
+    for name in ("queue", "processed", "control"):
+        (folder / name).mkdir()
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+    }
+
+
+def test_the_embedded_broker_delivers_every_message_once_to_concurrent_writers(tmp_path):
+    """Issue 8, item 9: kombu's filesystem transport let a reader see a file still empty.
+
+    Several writers declaring the queue and publishing while a consumer reads made the
+    stock transport raise JSONDecodeError("Expecting value") within a second or two.
+    """
+    options = broker_options(tmp_path)
+    writers, batches, per_batch = 6, 6, 40
+    errors: list[BaseException] = []
+
+    def connection() -> Connection:
+        return Connection(
+            "filesystem://", transport="crisis.embedded_broker:Transport", transport_options=options
+        )
+
+    def write(writer: int) -> None:
+        try:
+            for batch in range(batches):
+                # A new connection declares the queue again: kombu rewrote its exchange table.
+                with connection() as conn:
+                    queue = conn.SimpleQueue("race")
+                    for n in range(batch * per_batch, (batch + 1) * per_batch):
+                        queue.put({"writer": writer, "n": n})
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    received = []
+    deadline = time.monotonic() + 60
+    with connection() as conn:
+        queue = conn.SimpleQueue("race")
+        while len(received) < writers * batches * per_batch and time.monotonic() < deadline:
+            try:
+                message = queue.get(timeout=0.05)
+            except queue.Empty:
+                if errors:
+                    break
+                continue
+            except Exception as exc:  # the stock transport failed here
+                errors.append(exc)
+                break
+            received.append((message.payload["writer"], message.payload["n"]))
+            message.ack()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert sorted(received) == [(w, n) for w in range(writers) for n in range(batches * per_batch)]
+    assert os.listdir(options["processed_folder"]) == []
+
+
+def test_the_embedded_worker_writes_no_remote_control_exchange(tmp_path):
+    """Issue 8, item 9: the "pidbox" fanout table was one more file rewritten by every worker.
+
+    A real worker on the embedded settings, with `make run`'s flags, writes only the table
+    of its task queue's exchange.
+    """
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    env.update({"DEBUG": "true", "CALMA_VAR_DIR": str(tmp_path)})
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "crisis",
+            "worker",
+            "--pool=threads",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = worker.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if " ready." in line:
+                break
+        assert any(" ready." in line for line in output), "".join(output)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+    control = tmp_path / "broker" / "control"
+    assert sorted(p.name for p in control.iterdir() if not p.name.startswith(".")) == [
+        "celery.exchange"
+    ]
