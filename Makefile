@@ -39,6 +39,8 @@ RUN_ENV := DEBUG=$${DEBUG:-true} SIMULATOR_URL=$${SIMULATOR_URL-http://127.0.0.1
 # The embedded broker (no REDIS_URL) runs a threads pool and no remote control, mingle,
 # gossip or heartbeat: each would add a writer to the broker's files for nothing.
 EMBEDDED_WORKER_FLAGS := --without-mingle --without-gossip --without-heartbeat
+# supervisord (scripts/supervisord.conf) restarts a process that dies; as root (a container,
+# a CI box) it is told so, or it logs a CRIT line about not dropping privileges.
 
 run: install  ## Migrate, create demo users and sources, start web, worker, beat and simulator
 	@$(RUN_ENV) $(PY) manage.py migrate --noinput
