@@ -149,8 +149,9 @@ def test_a_message_file_not_yet_written_does_not_stop_the_consumer(tmp_path):
     transport = "crisis.embedded_broker:Transport"
     options = broker_options(tmp_path)
     with Connection("filesystem://", transport=transport, transport_options=options) as conn:
-        queue = conn.SimpleQueue("race")
-        (tmp_path / "queue" / "0_empty.race.msg").write_bytes(b"")
+        # kombu keeps a process-wide record of bindings: a queue name of this test's own.
+        queue = conn.SimpleQueue("unwritten")
+        (tmp_path / "queue" / "0_empty.unwritten.msg").write_bytes(b"")
         queue.put({"n": 1})
         message = queue.get(timeout=5)
         message.ack()
