@@ -54,10 +54,9 @@ def broker_unreachable():
 
 
 def drop_broker_connections(app) -> None:
-    """Forget the pooled broker connections, so the next send connects to broker_url as it is
-    now (what Celery itself does after a fork; app.close() would also deregister the app)."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Forget the app's broker pools, so the next send looks up the pool for broker_url as it
+    is now (what Celery itself does after a fork). Not closed: kombu keeps one pool per URL
+    for the whole process, and the real broker's pool is used again afterwards."""
     app._pool = None
     app.amqp._producer_pool = None
 
