@@ -17,6 +17,13 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Every factory user and real sign-in hashes a password: the production hasher's
+    deliberate slowness (hundreds of ms each on this machine) would dominate the suite."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def manager(db):
     return UserFactory(username="cm", role=Role.COMMUNITY_MANAGER)

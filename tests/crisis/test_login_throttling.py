@@ -14,12 +14,6 @@ TROLL = "203.0.113.7"
 OFFICE = "198.51.100.20"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Dozens of real sign-ins per test: a fast hasher keeps them to milliseconds."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def sign_in(client, username: str, password: str, address: str):
     return client.post(
         reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address
