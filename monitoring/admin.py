@@ -61,6 +61,8 @@ class MentionAdmin(ReadOnlyCalmaAdmin):
 class QuarantinedItemAdmin(ReadOnlyCalmaAdmin):
     list_display = ("received_at", "platform", "source", "status", "reason", "open_in_calma")
     list_filter = ("platform", "status")
+    # Not editable, so listed to be shown: what makes two payloads the same item.
+    readonly_fields = ("fingerprint",)
 
     def calma_url(self, obj: QuarantinedItem) -> str:
         return reverse("monitoring:quarantine_detail", args=[obj.pk])
@@ -68,7 +70,16 @@ class QuarantinedItemAdmin(ReadOnlyCalmaAdmin):
 
 @admin.register(SourceAlert)
 class SourceAlertAdmin(ReadOnlyCalmaAdmin):
-    list_display = ("raised_at", "source", "resolved_at", "message", "open_in_calma")
+    list_display = (
+        "raised_at",
+        "source",
+        "kind",
+        "dropped_count",
+        "resolved_at",
+        "message",
+        "open_in_calma",
+    )
+    list_filter = ("kind",)
 
     def calma_url(self, obj: SourceAlert) -> str:
         return reverse("monitoring:source_detail", args=[obj.source_id])

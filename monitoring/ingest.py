@@ -17,11 +17,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import ngettext
 
 from monitoring.connectors import boundary
 from monitoring.connectors.base import AuthorIn, MentionIn, QuarantinedIn
+from monitoring.fingerprints import quarantine_fingerprint
 from monitoring.models import (
+    AlertKind,
     Author,
     Mention,
     QuarantinedItem,
@@ -56,65 +58,115 @@ def ingest_mentions(mentions: Sequence[MentionIn], *, source_id: int | None) -> 
     return IngestResult(new_mention_ids=new_ids, seen=len(unique))
 
 
+@dataclass(frozen=True, slots=True)
+class QuarantineResult:
+    kept: int  # new items waiting for review
+    already_quarantined: int  # the same item is waiting already (a re-poll, a re-push)
+    dropped: int  # beyond the source's cap
+
+
 def quarantine(
     items: Sequence[QuarantinedIn],
     *,
     platform: str,
     source_id: int | None,
     now: datetime | None = None,
-) -> int:
-    """Keep items for review, up to the per-source cap of pending items; returns how many.
+) -> QuarantineResult:
+    """Keep items for review, each once, up to the per-source cap of pending items.
 
+    An item whose fingerprint (``monitoring.fingerprints``) is already waiting for review
+    from the same source is counted as already quarantined and adds nothing; a unique
+    constraint, not this check, is what stops doubles between concurrent deliveries.
     Beyond ``MONITORING["QUARANTINE_CAP_PER_SOURCE"]`` pending items, the rest are counted,
-    dropped and reported in a SourceAlert (so a flood of junk cannot fill the database).
-    Raw payloads are made storable (``boundary.storable_json``).
+    dropped and reported in the source's quarantine-full alert (so a flood of junk cannot
+    fill the database). Raw payloads are made storable (``boundary.storable_json``).
     """
     if not items:
-        return 0
+        return QuarantineResult(kept=0, already_quarantined=0, dropped=0)
     now = now or timezone.now()
     cap = int(settings.MONITORING["QUARANTINE_CAP_PER_SOURCE"])
+    rows = _distinct_rows(items, platform=platform, source_id=source_id, now=now)
     with transaction.atomic():
         if source_id is not None:
             # Serialises concurrent deliveries to one source, so together they keep the cap.
             list(Source.objects.select_for_update().filter(pk=source_id).values_list("pk"))
-        pending = (
-            QuarantinedItem.objects.filter(source_id=source_id, status=QuarantineStatus.PENDING)
-            .values("pk")[:cap]
-            .count()
-        )
-        kept = list(items[: max(0, cap - pending)])
-        QuarantinedItem.objects.bulk_create(
-            QuarantinedItem(
+        waiting = _pending_fingerprints(source_id, [row.fingerprint for row in rows])
+        fresh = [row for row in rows if row.fingerprint not in waiting]
+        kept = fresh[: max(0, cap - pending_count(source_id, cap=cap))]
+        QuarantinedItem.objects.bulk_create(kept, ignore_conflicts=True)
+        dropped = len(fresh) - len(kept)
+        if dropped:
+            _alert_quarantine_full(source_id, dropped=dropped, cap=cap, now=now)
+    return QuarantineResult(
+        kept=len(kept), already_quarantined=len(items) - len(fresh), dropped=dropped
+    )
+
+
+def pending_count(source_id: int | None, *, cap: int) -> int:
+    """Pending items of a source, counted up to ``cap`` (the count stays cheap in a flood)."""
+    return (
+        QuarantinedItem.objects.filter(source_id=source_id, status=QuarantineStatus.PENDING)
+        .values("pk")[:cap]
+        .count()
+    )
+
+
+def _distinct_rows(
+    items: Sequence[QuarantinedIn], *, platform: str, source_id: int | None, now: datetime
+) -> list[QuarantinedItem]:
+    """One unsaved row per fingerprint, the first copy in the batch winning."""
+    rows: dict[str, QuarantinedItem] = {}
+    for item in items:
+        raw = boundary.storable_json(item.raw)
+        fingerprint = quarantine_fingerprint(platform, raw)
+        if fingerprint not in rows:
+            rows[fingerprint] = QuarantinedItem(
                 source_id=source_id,
                 platform=platform,
                 reason=boundary.clean_text(item.reason)[:2000],
-                raw=boundary.storable_json(item.raw),
+                raw=raw,
                 received_at=now,
+                fingerprint=fingerprint,
             )
-            for item in kept
+    return list(rows.values())
+
+
+def _pending_fingerprints(source_id: int | None, fingerprints: list[str]) -> set[str]:
+    waiting: set[str] = set()
+    # In slices: SQLite bounds the parameters of one statement.
+    for start in range(0, len(fingerprints), 500):
+        waiting.update(
+            QuarantinedItem.objects.filter(
+                source_id=source_id,
+                status=QuarantineStatus.PENDING,
+                fingerprint__in=fingerprints[start : start + 500],
+            ).values_list("fingerprint", flat=True)
         )
-        dropped = len(items) - len(kept)
-        if dropped:
-            _alert_quarantine_full(source_id, dropped=dropped, cap=cap, now=now)
-    return len(kept)
+    return waiting
 
 
 def _alert_quarantine_full(source_id: int | None, *, dropped: int, cap: int, now) -> None:
+    """Raise the source's quarantine-full alert, or add to its running count of drops.
+    The caller holds the source's row lock, so read-then-write is safe here."""
     logger.warning(
         "source %s: quarantine full (%s pending); %s items dropped", source_id, cap, dropped
     )
     if source_id is None:
         return
-    message = gettext(
+    alert = SourceAlert.objects.filter(
+        source_id=source_id, kind=AlertKind.QUARANTINE_FULL, resolved_at=None
+    ).first() or SourceAlert(source_id=source_id, kind=AlertKind.QUARANTINE_FULL, raised_at=now)
+    alert.dropped_count += dropped
+    alert.message = ngettext(
         "Quarantine full: %(cap)s items are waiting for review, the most kept per source. "
-        "%(dropped)s more items of the latest delivery were dropped; review or discard "
-        "the quarantine, and check the sender."
-    ) % {"cap": cap, "dropped": dropped}
-    updated = SourceAlert.objects.filter(source_id=source_id, resolved_at=None).update(
-        message=message
-    )
-    if not updated:
-        SourceAlert.objects.create(source_id=source_id, message=message, raised_at=now)
+        "%(dropped)s more item was dropped since; review or discard the quarantine, "
+        "and check the sender.",
+        "Quarantine full: %(cap)s items are waiting for review, the most kept per source. "
+        "%(dropped)s more items were dropped since; review or discard the quarantine, "
+        "and check the sender.",
+        alert.dropped_count,
+    ) % {"cap": cap, "dropped": alert.dropped_count}
+    alert.save()
 
 
 def _dedupe(mentions: Sequence[MentionIn]) -> list[MentionIn]:

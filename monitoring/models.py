@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from monitoring.fingerprints import quarantine_fingerprint
 from monitoring.platforms import Platform, QueryKind
 
 
@@ -196,23 +197,58 @@ class QuarantinedItem(models.Model):
     mention = models.ForeignKey(
         Mention, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The same bad item waits for review once per source (monitoring.fingerprints).
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, editable=False)
 
     class Meta:
         verbose_name = _("quarantined item")
         verbose_name_plural = _("quarantined items")
         ordering = ["-received_at", "-id"]
+        constraints = [
+            # Two constraints because Postgres treats NULLs as distinct: items kept without
+            # a source (or left by a deleted one) are deduplicated among themselves.
+            models.UniqueConstraint(
+                fields=["source", "fingerprint"],
+                condition=models.Q(status=QuarantineStatus.PENDING, source__isnull=False),
+                name="quarantine_one_pending_per_source",
+            ),
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=models.Q(status=QuarantineStatus.PENDING, source__isnull=True),
+                name="quarantine_one_pending_without_source",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_platform_display()}: {self.reason[:60]}"
 
+    def save(self, *args, **kwargs) -> None:
+        if not self.fingerprint:
+            self.fingerprint = quarantine_fingerprint(self.platform, self.raw)
+        super().save(*args, **kwargs)
+
+
+class AlertKind(models.TextChoices):
+    POLLING_FAILING = "polling_failing", _("Polling failing")
+    QUARANTINE_FULL = "quarantine_full", _("Quarantine full")
+
 
 class SourceAlert(models.Model):
-    """Raised when a source keeps failing; resolved by its next successful poll."""
+    """Something about a source that needs a person; at most one open alert per kind.
+
+    A polling-failing alert is resolved by the source's next successful poll; a
+    quarantine-full alert when its pending items fall below the cap again.
+    """
 
     source = models.ForeignKey(
         Source, verbose_name=_("source"), on_delete=models.CASCADE, related_name="alerts"
     )
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=AlertKind.choices, default=AlertKind.POLLING_FAILING
+    )
     message = models.TextField(_("message"))
+    # Quarantine full: items refused since the alert was raised, across deliveries.
+    dropped_count = models.PositiveBigIntegerField(_("items dropped"), default=0)
     raised_at = models.DateTimeField(_("raised"), default=timezone.now)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
 
@@ -222,9 +258,9 @@ class SourceAlert(models.Model):
         ordering = ["-raised_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source"],
+                fields=["source", "kind"],
                 condition=models.Q(resolved_at__isnull=True),
-                name="one_open_alert_per_source",
+                name="one_open_alert_per_source_kind",
             )
         ]
 

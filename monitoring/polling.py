@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import ngettext
 from kombu.exceptions import KombuError
 
 from monitoring.connectors import connector_for
@@ -34,7 +35,7 @@ from monitoring.connectors.base import (
 )
 from monitoring.credentials import resolve_credentials
 from monitoring.ingest import IngestResult, ingest_mentions, quarantine
-from monitoring.models import Source, SourceAlert, SourceHealth
+from monitoring.models import AlertKind, Source, SourceAlert, SourceHealth
 from monitoring.platforms import POLLED_PLATFORMS
 
 logger = logging.getLogger(__name__)
@@ -253,7 +254,10 @@ def record_success(source_id: int, token: uuid.UUID, *, more_waiting: bool = Fal
         source.save(
             update_fields=["last_success_at", "consecutive_failures", "health", "next_poll_at"]
         )
-        SourceAlert.objects.filter(source_id=source_id, resolved_at=None).update(resolved_at=now)
+        # Only the polling alert: a full quarantine stays full until someone reviews it.
+        SourceAlert.objects.filter(
+            source_id=source_id, kind=AlertKind.POLLING_FAILING, resolved_at=None
+        ).update(resolved_at=now)
 
 
 def record_rate_limited(source_id: int, token: uuid.UUID, error: RateLimited) -> None:
@@ -309,11 +313,21 @@ def backoff_seconds(source: Source, error: ConnectorError) -> float:
 
 
 def raise_alert(source: Source) -> None:
-    if SourceAlert.objects.filter(source=source, resolved_at=None).exists():
-        return
-    message = (
-        f"{source.name} failed {source.consecutive_failures} polls in a row; "
-        f"last error: {source.last_error}"
+    """Open the source's polling-failing alert, unless one is open (the caller holds the
+    source's row lock, so two failing polls cannot both open one)."""
+    open_alerts = SourceAlert.objects.filter(
+        source=source, kind=AlertKind.POLLING_FAILING, resolved_at=None
     )
-    SourceAlert.objects.create(source=source, message=message)
+    if open_alerts.exists():
+        return
+    message = ngettext(
+        "%(name)s failed %(count)s poll in a row; last error: %(error)s",
+        "%(name)s failed %(count)s polls in a row; last error: %(error)s",
+        source.consecutive_failures,
+    ) % {
+        "name": source.name,
+        "count": source.consecutive_failures,
+        "error": source.last_error,
+    }
+    SourceAlert.objects.create(source=source, kind=AlertKind.POLLING_FAILING, message=message)
     logger.error("source failing: %s", message)

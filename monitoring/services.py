@@ -7,6 +7,7 @@ and writes the audit event.
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -17,8 +18,15 @@ from crisis.services.permissions import require_permission
 from monitoring.connectors import connector_for
 from monitoring.connectors.base import MentionIn, QuarantinedIn, split_good_and_bad
 from monitoring.connectors.csv import RowError, parse_rows
-from monitoring.ingest import ingest_mentions, quarantine
-from monitoring.models import Mention, QuarantinedItem, QuarantineStatus, Source
+from monitoring.ingest import ingest_mentions, pending_count, quarantine
+from monitoring.models import (
+    AlertKind,
+    Mention,
+    QuarantinedItem,
+    QuarantineStatus,
+    Source,
+    SourceAlert,
+)
 from monitoring.platforms import Platform
 from monitoring.polling import hand_off_new_mentions
 
@@ -55,13 +63,27 @@ def save_source(*, actor, source: Source) -> Source:
 
 
 def delete_source(*, actor, source: Source) -> None:
-    """Delete a source; its mentions stay (they keep their platform and author)."""
+    """Delete a source; its mentions stay (they keep their platform and author), and so
+    does its quarantine, without a source."""
     require_permission(actor, Perm.MANAGE_SOURCES)
     with transaction.atomic():
         record_audit_event(
             actor=actor, verb="source.delete", target=source, before=_source_snapshot(source)
         )
+        _discard_items_already_waiting_without_source(source, actor=actor, now=timezone.now())
         source.delete()
+
+
+def _discard_items_already_waiting_without_source(source: Source, *, actor, now) -> None:
+    """An item of this source that another deleted source (or an upload without one) left
+    waiting already would, once without its source, break the one-pending-copy constraint:
+    that copy stays for review and this one is discarded."""
+    orphans = QuarantinedItem.objects.filter(source=None, status=QuarantineStatus.PENDING)
+    QuarantinedItem.objects.filter(
+        source=source,
+        status=QuarantineStatus.PENDING,
+        fingerprint__in=orphans.values("fingerprint"),
+    ).update(status=QuarantineStatus.DISCARDED, resolved_at=now, resolved_by=actor)
 
 
 def poll_now(*, actor, source: Source) -> None:
@@ -76,6 +98,7 @@ class Accepted:
     new: int
     quarantined: int
     dropped: int = 0  # refused items beyond the source's quarantine cap
+    already_quarantined: int = 0  # refused items already waiting for review
 
 
 def accept_pushed_items(*, source: Source, items: list, now: datetime) -> Accepted:
@@ -117,13 +140,14 @@ def _store(
 ) -> Accepted:
     with transaction.atomic():
         result = ingest_mentions(good, source_id=source_id)
-        kept = quarantine(bad, platform=platform, source_id=source_id, now=now)
+        quarantined = quarantine(bad, platform=platform, source_id=source_id, now=now)
         hand_off_new_mentions(result.new_mention_ids)
     return Accepted(
         stored=result.seen,
         new=len(result.new_mention_ids),
-        quarantined=kept,
-        dropped=len(bad) - kept,
+        quarantined=quarantined.kept,
+        dropped=quarantined.dropped,
+        already_quarantined=quarantined.already_quarantined,
     )
 
 
@@ -134,8 +158,9 @@ class StillMalformed(Exception):
 def reprocess_quarantined(*, actor, item: QuarantinedItem) -> QuarantinedItem:
     """Parse the kept payload again (after a connector fix); store it if it now parses."""
     require_permission(actor, Perm.MANAGE_SOURCES)
+    now = timezone.now()
     connector = connector_for(item.platform)
-    good, bad = split_good_and_bad([item.raw], connector.parse_item, now=timezone.now())
+    good, bad = split_good_and_bad([item.raw], connector.parse_item, now=now)
     if bad:
         QuarantinedItem.objects.filter(pk=item.pk).update(
             attempts=F("attempts") + 1, reason=bad[0].reason[:2000]
@@ -147,11 +172,12 @@ def reprocess_quarantined(*, actor, item: QuarantinedItem) -> QuarantinedItem:
         hand_off_new_mentions(result.new_mention_ids)
         item.attempts += 1
         item.status = QuarantineStatus.REPROCESSED
-        item.resolved_at = timezone.now()
+        item.resolved_at = now
         item.resolved_by = actor
         item.mention_id = _stored_mention_id(good[0])
         item.save(update_fields=["attempts", "status", "resolved_at", "resolved_by", "mention"])
         record_audit_event(actor=actor, verb="quarantine.reprocess", target=item)
+        resolve_quarantine_alert_below_cap(item.source_id, now=now)
     return item
 
 
@@ -165,9 +191,10 @@ def _stored_mention_id(mention: MentionIn) -> int | None:
 
 def discard_quarantined(*, actor, item: QuarantinedItem, justification: str) -> QuarantinedItem:
     require_permission(actor, Perm.MANAGE_SOURCES)
+    now = timezone.now()
     with transaction.atomic():
         item.status = QuarantineStatus.DISCARDED
-        item.resolved_at = timezone.now()
+        item.resolved_at = now
         item.resolved_by = actor
         item.save(update_fields=["status", "resolved_at", "resolved_by"])
         record_audit_event(
@@ -176,4 +203,21 @@ def discard_quarantined(*, actor, item: QuarantinedItem, justification: str) -> 
             target=item,
             after={"justification": justification},
         )
+        resolve_quarantine_alert_below_cap(item.source_id, now=now)
     return item
+
+
+def resolve_quarantine_alert_below_cap(source_id: int | None, *, now: datetime) -> bool:
+    """Resolve the source's quarantine-full alert once its pending items are below the cap
+    again (new items are kept from then on); True when one was resolved."""
+    if source_id is None:
+        return False
+    cap = int(settings.MONITORING["QUARANTINE_CAP_PER_SOURCE"])
+    # The lock quarantine() takes, so a delivery cannot fill the queue between count and resolve.
+    list(Source.objects.select_for_update().filter(pk=source_id).values_list("pk"))
+    if pending_count(source_id, cap=cap) >= cap:
+        return False
+    resolved = SourceAlert.objects.filter(
+        source_id=source_id, kind=AlertKind.QUARANTINE_FULL, resolved_at=None
+    ).update(resolved_at=now)
+    return bool(resolved)
