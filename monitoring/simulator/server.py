@@ -67,6 +67,40 @@ class SimClock:
             self._anchor_real = time.monotonic()
 
 
+class Deliveries:
+    """Which posts went out intact, for /_control/served; used under the server's lock.
+
+    A post counts from the moment an answer carrying it starts being written (so a client
+    that reads /_control/served right after its answer already sees it) and stays counted
+    once one such answer was written whole. An answer whose write fails (the client went
+    away) withdraws only its own claim: another answer that delivered the same post at the
+    same time keeps it served.
+    """
+
+    def __init__(self) -> None:
+        self._written: set[tuple[str, str]] = set()
+        self._writing: Counter[tuple[str, str]] = Counter()
+
+    def begin(self, keys: set[tuple[str, str]]) -> None:
+        self._writing.update(keys)
+
+    def finish(self, keys: set[tuple[str, str]], *, written: bool) -> None:
+        self._writing.subtract(keys)
+        self._writing = +self._writing  # drop the posts no answer is writing any more
+        if written:
+            self._written |= keys
+
+    def keys(self) -> set[tuple[str, str]]:
+        return self._written | set(self._writing)
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self._written or self._writing[key] > 0
+
+    def clear(self) -> None:
+        self._written.clear()
+        self._writing.clear()
+
+
 @dataclass
 class Fault:
     id: int
@@ -108,7 +142,7 @@ class SimulatorServer:
         self._random = random.Random(fault_seed)  # noqa: S311 - fault injection, not security
         self._faults: list[Fault] = []
         self._next_fault_id = 1
-        self._served: set[tuple[str, str]] = set()
+        self._served = Deliveries()
         self._requests: Counter[str] = Counter()
         self._recent: deque[dict[str, Any]] = deque(maxlen=50)
         self._stopping = threading.Event()
@@ -205,7 +239,7 @@ class SimulatorServer:
     def served(self) -> set[tuple[str, str]]:
         """(platform, external_id) of every item delivered intact in a successful response."""
         with self._lock:
-            return set(self._served)
+            return self._served.keys()
 
     def reset(self) -> None:
         with self._lock:
@@ -238,7 +272,7 @@ class SimulatorServer:
                 "prefixes": {value: self.url(prefix) for prefix, value in PREFIXES.items()},
                 "faults": [asdict(fault) for fault in self._faults],
                 "requests": dict(self._requests),
-                "served": len(self._served),
+                "served": len(self._served.keys()),
                 "recent_requests": list(self._recent),
             }
 
@@ -253,6 +287,10 @@ class SimulatorServer:
                 # Item faults need items to act on; keep them for a page that has some.
                 if fault.kind in _ITEM_FAULTS and (page is None or not page.items):
                     continue
+                # A post once delivered intact stays intact (a broken post is broken from
+                # the start): keep the fault for a page with a post not served yet.
+                if fault.kind == "malformed_item" and not self._spoilable(page):
+                    continue
                 if fault.kind == "out_of_order" and page is not None and len(page.items) < 2:
                     continue
                 if fault.count is not None:
@@ -262,6 +300,21 @@ class SimulatorServer:
                 fault.hits += 1
                 return fault
         return None
+
+    def _spoilable(self, page: Page | None) -> list[int]:
+        """Items of `page` whose own post was never delivered intact (call under the lock).
+
+        A client that lost an answer (it timed out after the answer was written, or died
+        before committing it) asks again and must find the same posts whole; corrupting one
+        of them then would lose a post the simulator counts as served.
+        """
+        if page is None:
+            return []
+        return [
+            index
+            for index, posts in enumerate(page.carried)
+            if posts and (posts[0].platform, posts[0].external_id) not in self._served
+        ]
 
     def _record(self, platform: str, path: str, status: int, fault: Fault | None) -> None:
         logger.debug(
@@ -315,18 +368,14 @@ class SimulatorServer:
                 fault = body_fault
                 # Cut the body short: never valid JSON (or XML), and nothing was delivered.
                 body, delivered = body[: max(1, len(body) // 2)], []
-        # Count the items as served before answering, so a client that reads /_control/served
-        # right after its response already sees them; take them back if the answer fails.
-        newly_served: set[tuple[str, str]] = set()
+        keys = set()
         if 200 <= response.status < 300:
-            with self._lock:
-                newly_served = {(post.platform, post.external_id) for post in delivered}
-                newly_served -= self._served
-                self._served |= newly_served
-        ok = handler.reply(response.status, body, response.content_type, response.headers)
-        if not ok and newly_served:
-            with self._lock:
-                self._served -= newly_served
+            keys = {(post.platform, post.external_id) for post in delivered}
+        with self._lock:
+            self._served.begin(keys)
+        written = handler.reply(response.status, body, response.content_type, response.headers)
+        with self._lock:
+            self._served.finish(keys, written=written)
         self._record(platform, path, response.status, fault)
 
     def _render_page(
@@ -339,13 +388,16 @@ class SimulatorServer:
         if item_fault is not None:
             with self._lock:
                 rng = random.Random(self._random.random())  # noqa: S311
+                spoilable = self._spoilable(page)
             if item_fault.kind == "malformed_item":
-                # Prefer an item that carries only itself (a YouTube thread without replies),
-                # so exactly one post goes missing.
-                singles = [index for index, posts in enumerate(carried) if len(posts) == 1]
-                index = rng.choice(singles or list(range(len(items))))
-                items[index] = wire.corrupt(platform, items[index])
-                carried[index] = carried[index][1:]
+                # Another answer may have delivered the last spoilable post meanwhile.
+                if spoilable:
+                    # Prefer an item that carries only itself (a YouTube thread without
+                    # replies), so exactly one post goes missing.
+                    singles = [index for index in spoilable if len(carried[index]) == 1]
+                    index = rng.choice(singles or spoilable)
+                    items[index] = wire.corrupt(platform, items[index])
+                    carried[index] = carried[index][1:]
             elif item_fault.kind == "duplicate":
                 for index in sorted(
                     rng.sample(range(len(items)), min(len(items), 3)), reverse=True
@@ -527,7 +579,7 @@ class _Handler(BaseHTTPRequestHandler):
             if status != 304:
                 self.wfile.write(body)
             self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+        except OSError:  # broken pipe, reset, aborted, timed out: the client did not get it
             self.close_connection = True
             return False
         return True

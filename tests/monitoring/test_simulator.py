@@ -600,6 +600,56 @@ def test_malformed_item_fault_waits_for_a_page_with_items(simulator, world) -> N
     assert all("createdAt" not in post["record"] for post in posts if "uri" not in post)
 
 
+def bluesky_search(simulator, **params) -> list[dict]:
+    url = f"{simulator.url('bluesky')}/xrpc/app.bsky.feed.searchPosts"
+    return requests.get(url, params={"q": "brisa", **params}, timeout=5).json()["posts"]
+
+
+def test_malformed_item_fault_spares_posts_already_served_intact(simulator) -> None:
+    # A client that lost an answer (a timeout after it was written, a crash before its
+    # commit) asks again; the posts it was sent must come back intact, or they are lost.
+    first = bluesky_search(simulator, limit=10)
+    add_fault(simulator, platform="bluesky", kind="malformed_item", count=1)
+    again = bluesky_search(simulator, limit=10)
+    assert [post.get("uri") for post in again] == [post["uri"] for post in first]
+    assert served(simulator) == {("bluesky", post["uri"]) for post in first}
+
+
+def test_malformed_item_fault_waits_for_a_post_not_yet_served(simulator) -> None:
+    already = {post["uri"] for post in bluesky_search(simulator, limit=10)}
+    add_fault(simulator, platform="bluesky", kind="malformed_item", count=1)
+    bluesky_search(simulator, limit=10)  # nothing new to spoil: the fault keeps waiting
+    wider = bluesky_search(simulator, limit=20)
+    broken = [post for post in wider if "uri" not in post]
+    assert len(broken) == 1
+    assert already <= {post["uri"] for post in wider if "uri" in post}
+
+
+def test_an_answer_the_client_dropped_does_not_unserve_another_answers_posts(simulator) -> None:
+    url = f"{simulator.url('bluesky')}/xrpc/app.bsky.feed.searchPosts?q=brisa&limit=100"
+    # A client that asks for a large page and reads nothing: with small socket buffers on
+    # both sides (accepted sockets inherit the listener's), the server blocks writing it.
+    simulator._httpd.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    stalled = socket.socket()
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    stalled.settimeout(5)
+    stalled.connect((simulator.host, simulator.port))
+    path = url.removeprefix(simulator.base_url)
+    stalled.sendall(f"GET {path} HTTP/1.1\r\nHost: sim\r\n\r\n".encode())
+    deadline = time.monotonic() + 10
+    while not served(simulator) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # Meanwhile another client gets the same posts, whole.
+    delivered = {("bluesky", post["uri"]) for post in requests.get(url, timeout=5).json()["posts"]}
+    # The first client goes away (a reset): its answer fails, the other one's stands.
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    stalled.close()
+    while simulator.state()["requests"].get("bluesky", 0) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert simulator.state()["requests"]["bluesky"] == 2
+    assert delivered and delivered <= served(simulator)
+
+
 def test_duplicate_fault_repeats_items_within_the_page(simulator) -> None:
     clean = [status["id"] for status in mastodon_page(simulator).json()]
     add_fault(simulator, platform="mastodon", kind="duplicate", count=1)
