@@ -108,10 +108,13 @@ def fetch(
 ) -> base.Page:
     """One searchPosts GET, as part of a sweep from the newest posts down to ``since``.
 
-    A sweep starts without ``page_cursor`` and pages down with the server's cursor while
-    pages come back full; ``since`` stays put meanwhile and ``sweep_newest`` remembers the
-    newest post seen. When the sweep ends, ``since`` moves up to that newest post. Since is
-    inclusive, so the newest post comes back once more on the next sweep (ingest dedups).
+    A sweep starts without ``page_cursor`` and pages down with the server's cursor for as
+    long as it hands out a new one with posts; ``since`` stays put meanwhile and
+    ``sweep_newest`` remembers the newest post seen. When the sweep ends, ``since`` moves up
+    to that newest post. Since is inclusive, so the newest post comes back once more on the
+    next sweep (ingest dedups). A page shorter than ``limit`` does not end the sweep: the
+    AppView drops posts it cannot show (taken down, blocked, deleted) after the search, so a
+    short page can have older posts behind it, and ``since`` moving up would skip them.
     """
     cursor = dict(cursor or {})
     query = (source.query or "").strip()
@@ -148,8 +151,9 @@ def fetch(
         if instant and (newest is None or instant > newest):
             newest = instant
     next_page = payload.get("cursor") if isinstance(payload, dict) else None
-    # A server that hands back the cursor it was given would page forever.
-    if next_page and len(items) >= limit and next_page != page_cursor:
+    # A server that hands back the cursor it was given, or hands out cursors to empty pages,
+    # would page forever.
+    if next_page and items and next_page != page_cursor:
         next_cursor: dict[str, Any] = {"page_cursor": next_page}
         if cursor.get("since"):
             next_cursor["since"] = cursor["since"]

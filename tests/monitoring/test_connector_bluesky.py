@@ -284,6 +284,34 @@ def test_fetch_continues_a_sweep_then_moves_since_up_when_it_ends(httpserver, se
     assert page.next_cursor == {"since": "2023-12-14T00:37:20.615Z"}
 
 
+def test_a_short_page_with_a_cursor_does_not_end_the_sweep(httpserver, posts):
+    # The AppView drops posts it cannot show after searching: 2 of 25, older ones behind.
+    httpserver.expect_request(SEARCH_PATH).respond_with_json({"posts": posts[:2], "cursor": "25"})
+
+    page = bluesky.fetch(source_for(httpserver), {"since": "2023-12-01T00:00:00.000Z"})
+
+    assert page.has_more is True
+    assert page.next_cursor == {
+        "page_cursor": "25",
+        "since": "2023-12-01T00:00:00.000Z",
+        "sweep_newest": "2023-12-14T00:37:20.615Z",
+    }
+
+
+def test_an_empty_page_ends_the_sweep_even_with_a_cursor(httpserver):
+    httpserver.expect_request(SEARCH_PATH).respond_with_json({"posts": [], "cursor": "50"})
+    cursor = {
+        "since": "2023-12-01T00:00:00.000Z",
+        "page_cursor": "25",
+        "sweep_newest": "2023-12-14T00:37:20.615Z",
+    }
+
+    page = bluesky.fetch(source_for(httpserver), cursor)
+
+    assert page.has_more is False
+    assert page.next_cursor == {"since": "2023-12-14T00:37:20.615Z"}
+
+
 def test_fetch_keeps_since_during_a_sweep(httpserver, search):
     httpserver.expect_request(SEARCH_PATH).respond_with_json(search)
 
