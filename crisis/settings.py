@@ -370,6 +370,8 @@ if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# A refused form post in the product's layout (Django's own page has an inline style).
+CSRF_FAILURE_VIEW = "crisis.views.errors.csrf_failure"
 # Only our own static files run or style a page: no inline script, handler or style=""
 # (templates keep them in static/js and static/css), so injected markup stays inert.
 # Plain strings rather than django.utils.csp.CSP so that Django 5.2 reads the same policy.

@@ -11,7 +11,20 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return response
 
 
-def log_refusal(request: HttpRequest, response: HttpResponse) -> None:
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused form post (expired page, cookies blocked) in the product's layout.
+
+    Django's own page carries an inline style that Calma's CSP (no 'unsafe-inline') blocks,
+    and it speaks to developers; a person needs to know to reload and send again.
+    """
+    response = render(request, "403_csrf.html", status=403)
+    log_refusal(request, response, why=f"CSRF: {reason}" if reason else "CSRF")
+    return response
+
+
+def log_refusal(
+    request: HttpRequest, response: HttpResponse, why: str = "Permission denied"
+) -> None:
     """Log a 403 as one warning line: who was refused what.
 
     A refusal is the role table working, not a fault: Django would log it with the full
@@ -21,7 +34,8 @@ def log_refusal(request: HttpRequest, response: HttpResponse) -> None:
     user = request.user if hasattr(request, "user") else None
     who = f"user {user.pk}" if user is not None and user.is_authenticated else "anonymous"
     log_response(
-        "Forbidden (Permission denied): %s %s (%s)",
+        "Forbidden (%s): %s %s (%s)",
+        why,
         request.method,
         request.path,
         who,

@@ -3,6 +3,8 @@
 import logging
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 
 @pytest.fixture
@@ -43,3 +45,14 @@ def test_a_django_warning_reaches_one_printing_handler(settings):
         ]
         logger = logger.parent if logger.propagate else None
     assert len(printing) == 1
+
+
+@pytest.mark.django_db
+def test_a_refused_form_post_answers_in_the_product_layout_under_the_csp(manager):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(manager)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "This form could not be sent" in page
+    assert "<style" not in page  # Django's own page needs 'unsafe-inline' styles
