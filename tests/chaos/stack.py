@@ -8,6 +8,7 @@ which restarts whichever of them exits.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -27,6 +28,15 @@ import psycopg
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 PROGRAMS = ("simulator", "worker", "beat")
+RPC_TIMEOUT_SECONDS = 10
+
+
+def dying_with_the_test(command: list[str]) -> list[str]:
+    """`command`, SIGTERMed by the kernel when the test process dies however it dies (util-
+    linux setpriv, an exec: no preexec_fn, which may deadlock under xdist's threads), so a
+    killed pytest leaves no redis-server or supervisord (which then stops its programs)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", *command] if setpriv else command
 
 
 def postgres_bin() -> Path | None:
@@ -110,10 +120,20 @@ class PrivatePostgres:
 
     def stop(self) -> None:
         """A fast shutdown: every session is ended, as in a restart or a crash of the host."""
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
+
+    def stop_for_good(self) -> None:
+        """Stop at the end of the test whatever state it is in: fast, else immediate."""
+        try:
+            self.stop()
+        except (subprocess.TimeoutExpired, subprocess.CalledProcessError):
+            with contextlib.suppress(subprocess.TimeoutExpired, subprocess.CalledProcessError):
+                self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def connect(self) -> psycopg.Connection:
-        return psycopg.connect(self.url, autocommit=True, connect_timeout=3)
+        return psycopg.connect(
+            self.url, autocommit=True, connect_timeout=3, options="-c statement_timeout=10s"
+        )
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self.connect() as connection:
@@ -130,19 +150,21 @@ class PrivateRedis:
     def start(self) -> None:
         # Append-only file on: a restart keeps the queued tasks, as a production Redis does.
         self.process = subprocess.Popen(
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.folder),
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-            ],
+            dying_with_the_test(
+                [
+                    shutil.which("redis-server") or "redis-server",
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    str(self.folder),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "yes",
+                ]
+            ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -156,7 +178,11 @@ class PrivateRedis:
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(10)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
 
 
 class Supervisor:
@@ -168,7 +194,10 @@ class Supervisor:
         self.simulator_port = simulator_port
         self.rpc_port = free_port()
         self.process: subprocess.Popen | None = None
-        self.rpc = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{self.rpc_port}/RPC2")
+        self.rpc = xmlrpc.client.ServerProxy(
+            f"http://127.0.0.1:{self.rpc_port}/RPC2", transport=_TimeoutTransport()
+        )
+        self.program_pids: dict[str, int] = {}  # the last pid seen of each program
 
     def config(self) -> str:
         python = sys.executable
@@ -211,8 +240,9 @@ class Supervisor:
     def start(self) -> None:
         path = self.folder / "supervisord.conf"
         path.write_text(self.config())
+        supervisord = str(Path(sys.executable).parent / "supervisord")
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "supervisord"), "-c", str(path)],
+            dying_with_the_test([supervisord, "-c", str(path)]),
             env=self.environment,
             cwd=BASE_DIR,
             stdout=subprocess.DEVNULL,
@@ -221,7 +251,10 @@ class Supervisor:
         wait_until(self.all_running, 60, "supervised processes did not start")
 
     def info(self, name: str) -> dict:
-        return self.rpc.supervisor.getProcessInfo(name)
+        info = self.rpc.supervisor.getProcessInfo(name)
+        if info.get("pid"):
+            self.program_pids[name] = int(info["pid"])  # to be sure it is gone at the end
+        return info
 
     def all_running(self) -> bool:
         return all(self.info(name)["statename"] == "RUNNING" for name in PROGRAMS)
@@ -234,14 +267,40 @@ class Supervisor:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        """supervisord stops its programs (their whole process groups); if it cannot, or was
+        gone already, every program it ever ran is killed here, so nothing outlives the test."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(OSError, xmlrpc.client.Error):
+                for name in PROGRAMS:
+                    self.info(name)
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        for pid in self.program_pids.values():
+            if _runs_our_python(pid):  # still ours, not a recycled pid
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)  # supervisord runs each program as a group
+
+
+def _runs_our_python(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return command.startswith(sys.executable.encode() + b"\0")
+
+
+class _TimeoutTransport(xmlrpc.client.Transport):
+    """XML-RPC to supervisord with a timeout, so a stuck supervisord fails the test instead
+    of hanging it."""
+
+    def make_connection(self, host):
+        connection = super().make_connection(host)
+        connection.timeout = RPC_TIMEOUT_SECONDS
+        return connection
 
 
 class Simulator:

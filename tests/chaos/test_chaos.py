@@ -10,7 +10,6 @@ than its lease (renewed while a poll runs) plus a little slack.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
@@ -142,10 +141,14 @@ class Chaos:
         return rows[0][0]
 
     def stop(self) -> None:
-        self.supervisor.stop()
-        self.redis.stop()
-        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
-            self.postgres.stop()
+        """Every process the test started is stopped, even when stopping one of them fails."""
+        try:
+            self.supervisor.stop()
+        finally:
+            try:
+                self.redis.stop()
+            finally:
+                self.postgres.stop_for_good()
 
 
 @pytest.fixture
