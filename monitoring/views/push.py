@@ -61,6 +61,7 @@ def receive_webhook(request: HttpRequest, source_id: int) -> HttpResponse:
             "stored": accepted.stored,
             "new": accepted.new,
             "quarantined": accepted.quarantined,
+            "already_quarantined": accepted.already_quarantined,
             "dropped": accepted.dropped,
         },
         status=202,

@@ -48,7 +48,13 @@ def test_a_signed_push_is_stored(client, hook):
     response = push(client, hook, body, webhook.sign(SECRET, body))
     assert response.status_code == 202
     count = len(json.loads(body)["mentions"])
-    assert response.json() == {"stored": count, "new": count, "quarantined": 0, "dropped": 0}
+    assert response.json() == {
+        "stored": count,
+        "new": count,
+        "quarantined": 0,
+        "already_quarantined": 0,
+        "dropped": 0,
+    }
     assert Mention.objects.count() == count
 
 
@@ -88,6 +94,14 @@ def test_a_bad_item_is_quarantined_and_the_good_ones_stored(client, hook):
     assert result["quarantined"] >= 1
     assert Mention.objects.count() == result["stored"]
     assert QuarantinedItem.objects.filter(source=hook).count() == result["quarantined"]
+
+
+def test_a_bad_item_pushed_again_is_reported_as_already_quarantined(client, hook):
+    body = (FIXTURES / "webhook" / "batch_with_bad_item.json").read_bytes()
+    first = push(client, hook, body, webhook.sign(SECRET, body)).json()
+    again = push(client, hook, body, webhook.sign(SECRET, body)).json()
+    assert (again["quarantined"], again["already_quarantined"]) == (0, first["quarantined"])
+    assert QuarantinedItem.objects.filter(source=hook).count() == first["quarantined"]
 
 
 def test_pushing_to_an_unknown_source_is_404(client, db):
