@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, override
 from kombu.exceptions import KombuError
 
 from monitoring.connectors import connector_for
@@ -320,14 +320,17 @@ def raise_alert(source: Source) -> None:
     )
     if open_alerts.exists():
         return
-    message = ngettext(
-        "%(name)s failed %(count)s poll in a row; last error: %(error)s",
-        "%(name)s failed %(count)s polls in a row; last error: %(error)s",
-        source.consecutive_failures,
-    ) % {
-        "name": source.name,
-        "count": source.consecutive_failures,
-        "error": source.last_error,
-    }
+    # Written once for everyone, so in the organisation's language, never in whichever
+    # language the thread that happens to poll last served a page in.
+    with override(settings.LANGUAGE_CODE):
+        message = ngettext(
+            "%(name)s failed %(count)s poll in a row; last error: %(error)s",
+            "%(name)s failed %(count)s polls in a row; last error: %(error)s",
+            source.consecutive_failures,
+        ) % {
+            "name": source.name,
+            "count": source.consecutive_failures,
+            "error": source.last_error,
+        }
     SourceAlert.objects.create(source=source, kind=AlertKind.POLLING_FAILING, message=message)
     logger.error("source failing: %s", message)

@@ -3,6 +3,7 @@
 import pytest
 import redis
 from django.conf import settings
+from django.utils import translation
 
 from crisis.roles import Role
 from tests.factories import UserFactory
@@ -22,6 +23,14 @@ def _fast_password_hashing(settings):
     """Every factory user and real sign-in hashes a password: the production hasher's
     deliberate slowness (hundreds of ms each on this machine) would dominate the suite."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A test that serves a Spanish page leaves Spanish active in its thread; the next test
+    in the same process must start from the default language, as a fresh request does."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

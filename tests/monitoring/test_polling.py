@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from celery import shared_task
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from monitoring import polling
 from monitoring.models import Mention, QuarantinedItem, Source, SourceAlert, SourceHealth
@@ -138,6 +138,17 @@ def test_server_errors_back_off_then_mark_the_source_failing_and_alert(
     assert healths == [SourceHealth.DEGRADED, SourceHealth.DEGRADED, SourceHealth.FAILING]
     assert source.consecutive_failures == 3
     assert "503" in source.last_error
+    alert = SourceAlert.objects.get(source=source, resolved_at=None)
+    assert "3 polls in a row" in alert.message
+
+
+def test_the_failing_alert_is_written_in_the_organisation_language_whatever_the_thread_served(
+    httpserver, source, fast_failures
+):
+    httpserver.expect_request(TAG_PATH).respond_with_data("boom", status=503)
+    translation.activate("es")  # a thread that last served a Spanish page
+    for _ in range(3):
+        polling.poll(source.pk)
     alert = SourceAlert.objects.get(source=source, resolved_at=None)
     assert "3 polls in a row" in alert.message
 
