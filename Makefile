@@ -58,9 +58,10 @@ test: install-dev  ## Run the whole suite on Postgres and Redis at 127.0.0.1
 	@$(TEST_ENV) $(PY) manage.py check_services --require-postgres
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
-bench-ingest: install-dev  ## Benchmark ingest (100,000 mentions) vs a naive save(), then scoring
+bench-ingest: install-dev  ## Benchmark ingest (100,000 mentions) vs a naive save(), then scoring and hostile patterns
 	@$(TEST_ENV) $(PY) tests/bench/bench_ingest.py
 	@$(TEST_ENV) $(PY) tests/bench/bench_scoring.py
+	@$(TEST_ENV) $(PY) tests/bench/bench_patterns.py
 
 bench: bench-ingest  ## All benchmarks
 
