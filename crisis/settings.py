@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "crisis.people",
     "monitoring",
     "protocols",
+    "crisis.incidents",
     "axes",  # login throttling and lockout; listed last as its documentation asks
 ]
 

@@ -1,0 +1,1 @@
+"""Incidents: a serious mention becomes a case with one owner, a state and an SLA clock."""
