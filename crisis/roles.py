@@ -29,6 +29,8 @@ class Perm:
     VIEW_AUDIT_LOG = "crisis.view_audit_log"
     VIEW_MENTIONS = "crisis.view_mentions"
     MANAGE_PEOPLE = "crisis.manage_people"
+    SUPERVISE_INCIDENTS = "crisis.supervise_incidents"
+    MANAGE_TEAMS = "crisis.manage_teams"
 
 
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
@@ -41,11 +43,13 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         Perm.DECLARE_CRISIS,
         Perm.VIEW_AUDIT_LOG,
         Perm.VIEW_MENTIONS,
+        Perm.SUPERVISE_INCIDENTS,
     ),
     Role.EXECUTIVE: (Perm.VIEW_BOARD,),
     Role.ADMIN: (
         Perm.MANAGE_SOURCES,
         Perm.MANAGE_PEOPLE,
+        Perm.MANAGE_TEAMS,
         Perm.VIEW_BOARD,
         Perm.VIEW_AUDIT_LOG,
         Perm.VIEW_MENTIONS,

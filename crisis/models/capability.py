@@ -18,6 +18,8 @@ class Capability(models.Model):
             ("view_audit_log", _("Read the audit log")),
             ("view_mentions", _("Explore monitored mentions")),
             ("manage_people", _("Manage people: invite, roles, deactivate, unlock")),
+            ("supervise_incidents", _("Reassign any incident and close others' incidents")),
+            ("manage_teams", _("Manage teams, skills, capacity, shifts and on-call")),
         ]
 
     def __str__(self) -> str:
