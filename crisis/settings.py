@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "crisis.apps.CrisisConfig",
     "crisis.people",
+    "crisis.notifications",
     "monitoring",
     "protocols",
     "crisis.incidents",
@@ -262,6 +263,11 @@ if REDIS_URL:
 
 # The local platform simulator that `make run` starts; demo sources point at it.
 SIMULATOR_URL = os.environ.get("SIMULATOR_URL", "")
+
+NOTIFICATIONS = {
+    # Calma's public address, put before a notification's path in its e-mail.
+    "BASE_URL": os.environ.get("CALMA_BASE_URL", "http://localhost:8000"),
+}
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,1 @@
+"""Notifications: in-app (the bell) and e-mail, in each user's language and time zone."""
