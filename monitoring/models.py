@@ -139,6 +139,8 @@ class Mention(models.Model):
     thread_id = models.CharField(_("thread"), max_length=512, blank=True)
     engagement = models.JSONField(_("engagement"), default=dict, blank=True)
     raw = models.JSONField(_("raw payload"), default=dict, blank=True)
+    # "live", or "run:<id>" for a replay or drill, whose rows never count toward live figures.
+    origin = models.CharField(_("origin"), max_length=40, default="live", db_index=True)
 
     class Meta:
         verbose_name = _("mention")

@@ -1,4 +1,4 @@
-"""Protocol versions, the score each mention got, crisis suggestions and backtest runs."""
+"""Protocol versions, the score each mention got, its topics, crisis suggestions and backtests."""
 
 from django.conf import settings
 from django.db import models
@@ -92,16 +92,51 @@ class MentionScore(models.Model):
     is_abusive = models.BooleanField(default=False)
     is_complaint = models.BooleanField(default=False)
     scored_at = models.DateTimeField(_("scored"), default=timezone.now)
+    # The velocity the score used, kept so that a rescore reuses it instead of today's rate.
+    velocity_factor = models.FloatField(_("velocity factor"), default=1.0)
+    velocity_topic = models.CharField(_("velocity topic"), max_length=200, blank=True)
+    # Set by the incident stage (protocols.services.mark_handed_off) once it has seen the
+    # mention; the sweeper re-sends scores still without it after a few minutes.
+    handed_off_at = models.DateTimeField(_("handed off"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("mention score")
         verbose_name_plural = _("mention scores")
         indexes = [
             models.Index(fields=["severity", "-scored_at"], name="score_severity_recent"),
+            # The hand-off sweeper walks only the scores the incident stage has not seen yet.
+            models.Index(
+                fields=["scored_at"],
+                condition=models.Q(handed_off_at__isnull=True),
+                name="score_not_handed_off",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.mention_id}: {self.value} {self.severity}"
+
+
+class MentionTopic(models.Model):
+    """One topic of a scored mention (protocols.topics.topics_for), stored so that incidents,
+    the crisis room, the board and the crisis rule count and filter by topic with an index."""
+
+    mention = models.ForeignKey(
+        "monitoring.Mention", on_delete=models.CASCADE, related_name="topics"
+    )
+    topic = models.CharField(_("topic"), max_length=200)
+    published_at = models.DateTimeField(_("published"))  # the mention's, for windows by topic
+    origin = models.CharField(_("origin"), max_length=40, default="live")  # the mention's
+
+    class Meta:
+        verbose_name = _("mention topic")
+        verbose_name_plural = _("mention topics")
+        constraints = [
+            models.UniqueConstraint(fields=["mention", "topic"], name="one_row_per_mention_topic")
+        ]
+        indexes = [models.Index(fields=["topic", "published_at"], name="topic_published")]
+
+    def __str__(self) -> str:
+        return f"{self.mention_id}: {self.topic}"
 
 
 class CrisisSuggestion(models.Model):
@@ -122,11 +157,30 @@ class CrisisSuggestion(models.Model):
     )
     raised_at = models.DateTimeField(_("raised"), default=timezone.now, db_index=True)
     dismissed_at = models.DateTimeField(_("dismissed"), null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dismissed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    dismiss_reason = models.TextField(_("why it was dismissed"), blank=True)
+    # "live", or "run:<id>" for a replay or drill: those never notify anyone.
+    origin = models.CharField(_("origin"), max_length=40, default="live")
 
     class Meta:
         verbose_name = _("crisis suggestion")
         verbose_name_plural = _("crisis suggestions")
         ordering = ["-raised_at"]
+        constraints = [
+            # Race-safe: the second worker's insert fails instead of doubling the suggestion.
+            models.UniqueConstraint(
+                fields=["topic", "origin"],
+                condition=models.Q(dismissed_at__isnull=True),
+                name="one_open_suggestion_per_topic",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.topic} ({self.get_reason_display()})"
