@@ -170,6 +170,36 @@ ACTIONS = {
     },
 }
 
+# What the incident stage does with a scored mention (crisis.incidents.services).
+INCIDENTS = {
+    # A mention from the same author on the same topic within this window joins their open
+    # incident instead of opening another.
+    "attach_window_minutes": 240,
+    # A resolved incident reopens when its author writes again on its topic within this window.
+    "reopen_window_minutes": 4320,
+    "open_severities": [Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL],
+    "open_classes": [
+        TriageClass.COMPANY_FAULT,
+        TriageClass.NO_REASON,
+        TriageClass.TROLL,
+        TriageClass.QUESTION,
+    ],
+    # A low mention opens an incident only for these classes (praise and neutral never do).
+    "open_low_classes": [TriageClass.COMPANY_FAULT, TriageClass.QUESTION],
+}
+
+# Who gets an incident (crisis.incidents.routing).
+ROUTING = {
+    "max_open_per_manager": 10,
+    "alert_supervisors_severities": [Severity.CRITICAL],
+    "alert_groups": ["authority", "legal_threat", "health_safety", "data_breach"],
+    "handback_on_shift_end": True,
+    "oncall_outside_shifts_severities": [Severity.CRITICAL],
+}
+
+# What the SLA clock does (crisis.incidents.sla).
+SLA = {"warn_at_fraction": 0.8, "handback_on_breach": True}
+
 DEFAULT_CONFIG = {
     "weights": DEFAULT_WEIGHTS,
     "lexicons": DEFAULT_LEXICONS,
@@ -186,6 +216,9 @@ DEFAULT_CONFIG = {
         Severity.HIGH: _policy(60, True, ["pr-lead@brisa.example"]),
         Severity.CRITICAL: _policy(15, True, ["pr-lead@brisa.example", "legal@brisa.example"]),
     },
+    "incidents": INCIDENTS,
+    "routing": ROUTING,
+    "sla": SLA,
 }
 
 

@@ -174,6 +174,37 @@ SECTIONS = {
         ),
         JsonSectionForm,
     ),
+    "incidents": (
+        _("Incidents"),
+        _(
+            "attach_window_minutes: a mention from the same author on the same topic within "
+            "this window joins their open incident; reopen_window_minutes: a resolved incident "
+            "reopens when its author writes again on its topic within this window; "
+            "open_severities and open_classes: which scored mentions open an incident; "
+            "open_low_classes: the classes for which a low mention opens one too."
+        ),
+        JsonSectionForm,
+    ),
+    "routing": (
+        _("Routing"),
+        _(
+            "max_open_per_manager: open incidents a manager holds at most; "
+            "alert_supervisors_severities and alert_groups: severities and keyword groups that "
+            "also alert the supervisors; handback_on_shift_end: untouched incidents go back to "
+            "routing when a shift ends; oncall_outside_shifts_severities: severities that go to "
+            "the on-call supervisor outside every shift."
+        ),
+        JsonSectionForm,
+    ),
+    "sla": (
+        _("SLA"),
+        _(
+            "warn_at_fraction: warn the owner when this share of the first-response time has "
+            "passed (0.8 = 80 percent); handback_on_breach: a breached incident goes back to "
+            "routing."
+        ),
+        JsonSectionForm,
+    ),
 }
 SECTION_ORDER = list(SECTIONS)
 

@@ -14,6 +14,7 @@ from crisis.services.permissions import require_permission
 from protocols.defaults import default_config
 from protocols.diff import diff_configs
 from protocols.models import BacktestRun, ProtocolStatus, ProtocolVersion
+from protocols.schema import upgrade
 from protocols.validation import FieldError, validate_config
 
 
@@ -48,7 +49,8 @@ def create_draft(*, actor, based_on: ProtocolVersion | None = None) -> ProtocolV
         draft = ProtocolVersion.objects.create(
             number=number,
             name=f"Draft from v{based_on.number}",
-            config=based_on.config,
+            # A draft of an older version starts with the sections added since (their defaults).
+            config=upgrade(based_on.config),
             based_on=based_on,
             created_by=actor,
         )
@@ -75,7 +77,7 @@ def update_draft(
     with transaction.atomic():
         version = _editable(version)
         before = version.config
-        config = dict(version.config)
+        config = upgrade(version.config)
         if section is not None:
             config[section] = value
             errors = validate_config(config)
@@ -112,6 +114,11 @@ def activate(*, actor, version: ProtocolVersion, rescore_days: int = 0) -> Proto
     require_permission(actor, Perm.EDIT_PROTOCOL)
     with transaction.atomic():
         version = _editable(version)
+        # A draft written before a section existed activates with that section's defaults
+        # (saved while it is still a draft: an active version's content never changes).
+        if upgrade(version.config) != version.config:
+            version.config = upgrade(version.config)
+            version.save(update_fields=["config", "updated_at"])
         errors = validate_config(version.config)
         if errors:
             raise ProtocolInvalid(errors)

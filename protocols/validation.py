@@ -24,10 +24,14 @@ SECTIONS = (
     "severity_thresholds",
     "crisis_threshold",
     "policies",
+    "incidents",
+    "routing",
+    "sla",
 )
 LANGUAGES = ("es", "en")
 KNOWN_FLAGS = ("influencer", "ambassador", "known_troll", "customer")
 MAX_SLA_MINUTES = 24 * 60  # practice 2: answer within 24 hours at the latest
+MAX_WINDOW_MINUTES = 30 * 24 * 60  # attach and reopen windows: a month at most
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -89,6 +93,9 @@ def validate_config(config: Any) -> list[FieldError]:
         "severity_thresholds": _severity_thresholds,
         "crisis_threshold": _crisis_threshold,
         "policies": _policies,
+        "incidents": _incidents,
+        "routing": _routing,
+        "sla": _sla,
     }
     for section, check in checks.items():
         if section in config:
@@ -322,3 +329,63 @@ def _template(errors: _Collector, path: str, text: Any) -> None:
             gettext("unknown variable %(variable)s; use %(allowed)s")
             % {"variable": "{" + name + "}", "allowed": allowed},
         )
+
+
+def _whole_number(errors: _Collector, path: str, value: Any, low: int, high: int) -> None:
+    if errors.number(path, value, low, high) is not None and value != int(value):
+        errors.add(path, gettext("must be a whole number"))
+
+
+def _boolean(errors: _Collector, path: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        errors.add(path, gettext("must be true or false"))
+
+
+def _choices(errors: _Collector, path: str, value: Any, allowed: tuple[str, ...]) -> None:
+    """A list of distinct values, each one of `allowed`."""
+    items = errors.sequence(path, value)
+    for index, item in enumerate(items):
+        if item not in allowed:
+            errors.add(
+                f"{path}[{index}]",
+                gettext("unknown value; use %(allowed)s") % {"allowed": ", ".join(allowed)},
+            )
+    if len(set(map(str, items))) != len(items):
+        errors.add(path, gettext("lists a value twice"))
+
+
+def _incidents(errors: _Collector, section: Any) -> None:
+    section = errors.mapping("incidents", section)
+    for name in ("attach_window_minutes", "reopen_window_minutes"):
+        _whole_number(errors, f"incidents.{name}", section.get(name), 0, MAX_WINDOW_MINUTES)
+    _choices(errors, "incidents.open_severities", section.get("open_severities"), Severity.ORDER)
+    for name in ("open_classes", "open_low_classes"):
+        _choices(errors, f"incidents.{name}", section.get(name), TriageClass.ALL)
+
+
+def _routing(errors: _Collector, section: Any) -> None:
+    section = errors.mapping("routing", section)
+    _whole_number(
+        errors, "routing.max_open_per_manager", section.get("max_open_per_manager"), 1, 1000
+    )
+    for name in ("alert_supervisors_severities", "oncall_outside_shifts_severities"):
+        _choices(errors, f"routing.{name}", section.get(name), Severity.ORDER)
+    alert_groups = errors.sequence("routing.alert_groups", section.get("alert_groups"))
+    for index, key in enumerate(alert_groups):
+        if not isinstance(key, str) or not _KEY.match(key):
+            errors.add(
+                f"routing.alert_groups[{index}]",
+                gettext("must be the key of a keyword group (e.g. authority)"),
+            )
+    _boolean(errors, "routing.handback_on_shift_end", section.get("handback_on_shift_end"))
+
+
+def _sla(errors: _Collector, section: Any) -> None:
+    section = errors.mapping("sla", section)
+    fraction = errors.number("sla.warn_at_fraction", section.get("warn_at_fraction"), 0, 1)
+    if fraction is not None and not 0 < fraction < 1:
+        errors.add(
+            "sla.warn_at_fraction",
+            gettext("must be between 0 and 1 (0.8 warns when 80 percent of the time has passed)"),
+        )
+    _boolean(errors, "sla.handback_on_breach", section.get("handback_on_breach"))
