@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
@@ -34,7 +35,10 @@ def bell(request: HttpRequest) -> HttpResponse:
     if not request.htmx:
         return redirect("notifications:list")
     count = selectors.unread_count(request.user)
-    return render(request, "notifications/partials/bell_count.html", {"unread_count": count})
+    # Without the request: the page's context processors (navigation, permissions) would
+    # cost queries on every poll of every open page.
+    html = render_to_string("notifications/partials/bell_count.html", {"unread_count": count})
+    return HttpResponse(html)
 
 
 @require_POST
