@@ -26,7 +26,10 @@ NAVIGATION = (
     NavItem(_("Import"), "monitoring:import_csv", Perm.MANAGE_SOURCES, "c"),
     NavItem(_("Quarantine"), "monitoring:quarantine", Perm.MANAGE_SOURCES, "q"),
     NavItem(_("People"), "people:list", Perm.MANAGE_PEOPLE, "u"),
+    NavItem(_("Teams"), "people:teams", Perm.MANAGE_TEAMS, "t"),
+    NavItem(_("Audit log"), "audit_log", Perm.VIEW_AUDIT_LOG, "l"),
     NavItem(_("Protocol"), "protocols:list", Perm.EDIT_PROTOCOL, "p"),
+    NavItem(_("Profile"), "profile", None, "r"),
 )
 
 

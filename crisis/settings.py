@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in person's own time zone for the request (read once per session).
+    "crisis.people.preferences.ProfileTimeZoneMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -190,6 +192,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("SCORING_SWEEP_EVERY_SECONDS", "60")),
         "options": {"expires": 50},
     },
+    # Scores the incident stage never saw (the broker was down at the hand-off, a worker died).
+    "sweep-scores-not-handed-off": {
+        "task": "protocols.tasks.sweep_scores_not_handed_off",
+        "schedule": float(os.environ.get("SCORING_SWEEP_EVERY_SECONDS", "60")),
+        "options": {"expires": 50},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -239,6 +247,22 @@ SCORING = {
     "SWEEP_AFTER_SECONDS": env_int("SCORING_SWEEP_AFTER_SECONDS", 180),
     "SWEEP_LOOKBACK_HOURS": env_int("SCORING_SWEEP_LOOKBACK_HOURS", 72),
     "SWEEP_BATCH": env_int("SCORING_SWEEP_BATCH", 5000),
+}
+PROTOCOLS = {
+    # The incident stage: one task taking the ids of newly scored mentions ("" = none). Sent
+    # by name only when this process registers it, so an undeployed stage costs no errors.
+    "SCORED_MENTIONS_TASK": os.environ.get(
+        "SCORED_MENTIONS_TASK", "crisis.incidents.tasks.handle_scored_mentions"
+    ),
+    # How long the surge detector remembers that a mention was counted (protocols.velocity):
+    # far longer than any redelivery of a scoring task, so none counts a mention twice.
+    "COUNTED_MARKER_TTL_SECONDS": env_int("SCORING_COUNTED_MARKER_TTL_SECONDS", 24 * 3600),
+    # The hand-off sweeper re-sends scores older than HANDOFF_SWEEP_AFTER_SECONDS and newer
+    # than HANDOFF_SWEEP_LOOKBACK_HOURS that the incident stage has not marked as seen, live
+    # mentions only, oldest first, at most HANDOFF_SWEEP_BATCH per run.
+    "HANDOFF_SWEEP_AFTER_SECONDS": env_int("SCORING_HANDOFF_SWEEP_AFTER_SECONDS", 300),
+    "HANDOFF_SWEEP_LOOKBACK_HOURS": env_int("SCORING_HANDOFF_SWEEP_LOOKBACK_HOURS", 24),
+    "HANDOFF_SWEEP_BATCH": env_int("SCORING_HANDOFF_SWEEP_BATCH", 2000),
 }
 # Every task is acks_late, so every task needs a limit under the visibility timeout: this
 # default covers the short ones (dispatch, sweeps, e-mail) that declare none of their own.

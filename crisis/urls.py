@@ -6,7 +6,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from crisis.views import health, home, workspaces
+from crisis.people import profile_views
+from crisis.views import audit, health, home, workspaces
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -43,6 +44,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("people/", include("crisis.people.urls")),
+    path("profile/", profile_views.profile, name="profile"),
+    path("audit/", audit.audit_log, name="audit_log"),
     path("notifications/", include("crisis.notifications.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("healthz", health.healthz, name="healthz"),

@@ -1,11 +1,14 @@
-"""Every change an admin makes to a person: create and invite, roles, (de)activate, unlock, reset.
+"""Every change to people: an admin's to accounts (create and invite, roles, (de)activate, unlock,
+reset; `Perm.MANAGE_PEOPLE`) and to teams, skills, capacity, shifts and on-call
+(`Perm.MANAGE_TEAMS`), and each person's own language and time zone.
 
-Each service checks `Perm.MANAGE_PEOPLE`, writes in one transaction and records an audit event;
+Each service checks its permission, writes in one transaction and records an audit event;
 e-mail leaves only after the transaction commits.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import time
 
 from axes.utils import reset as reset_login_attempts
 from django.contrib.auth import get_user_model
@@ -14,8 +17,10 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
+from crisis.people.models import OnCallSlot, Profile, Shift, Team
 from crisis.roles import Perm, Role, ensure_role_groups, roles_of
 from crisis.services.audit import record_audit_event
 from crisis.services.permissions import require_permission
@@ -194,3 +199,203 @@ def record_lockout(sender, request=None, username: str | None = None, ip_address
         target=person,
         after={"username": (username or "")[:150], "ip_address": ip_address},
     )
+
+
+# --- Teams, skills, capacity, shifts and on-call (Perm.MANAGE_TEAMS) -------------------------
+
+
+def _team_snapshot(team: Team) -> dict:
+    return {"name": team.name, "time_zone": team.time_zone, "is_default": team.is_default}
+
+
+def _window_snapshot(window: Shift | OnCallSlot) -> dict:
+    return {
+        "weekday": window.weekday,
+        "starts_at": window.starts_at.strftime("%H:%M"),
+        "ends_at": window.ends_at.strftime("%H:%M"),
+    }
+
+
+def _require_window_has_length(starts_at: time, ends_at: time) -> None:
+    if starts_at == ends_at:
+        raise ValidationError(_("The start and the end must differ."), code="empty_window")
+
+
+def _make_only_default(team: Team) -> None:
+    # The partial unique constraint allows one default: clear the old one first.
+    Team.objects.filter(is_default=True).exclude(pk=team.pk).update(is_default=False)
+
+
+@transaction.atomic
+def save_team(
+    *,
+    actor: AbstractBaseUser,
+    team: Team | None = None,
+    name: str,
+    time_zone: str,
+    is_default: bool,
+) -> Team:
+    """Create a team (team=None) or change one; making it the default unsets the old default."""
+    require_permission(actor, Perm.MANAGE_TEAMS)
+    creating = team is None
+    team = Team() if creating else Team.objects.select_for_update().get(pk=team.pk)
+    before = None if creating else _team_snapshot(team)
+    if Team.objects.filter(name__iexact=name).exclude(pk=team.pk).exists():
+        raise ValidationError(_("Another team already has this name."), code="duplicate")
+    team.name, team.time_zone, team.is_default = name, time_zone, is_default
+    if is_default:
+        _make_only_default(team)
+    team.save()
+    record_audit_event(
+        actor=actor,
+        verb="team.created" if creating else "team.changed",
+        target=team,
+        before=before,
+        after=_team_snapshot(team),
+    )
+    return team
+
+
+@transaction.atomic
+def delete_team(*, actor: AbstractBaseUser, team: Team) -> None:
+    """Delete a team and its shifts; its members stay, without a team."""
+    require_permission(actor, Perm.MANAGE_TEAMS)
+    before = _team_snapshot(team)
+    record_audit_event(actor=actor, verb="team.deleted", target=team, before=before)
+    try:
+        with transaction.atomic():
+            team.delete()
+    except ProtectedError as error:
+        raise ValidationError(
+            _("This team still has incidents; move them to another team first."),
+            code="protected",
+        ) from error
+
+
+@transaction.atomic
+def add_shift(
+    *, actor: AbstractBaseUser, team: Team, weekday: int, starts_at: time, ends_at: time
+) -> Shift:
+    """A weekly shift in the team's time zone; an end at or before the start crosses midnight."""
+    require_permission(actor, Perm.MANAGE_TEAMS)
+    _require_window_has_length(starts_at, ends_at)
+    shift = Shift.objects.create(team=team, weekday=weekday, starts_at=starts_at, ends_at=ends_at)
+    record_audit_event(
+        actor=actor, verb="team.shift_added", target=team, after=_window_snapshot(shift)
+    )
+    return shift
+
+
+@transaction.atomic
+def remove_shift(*, actor: AbstractBaseUser, shift: Shift) -> None:
+    require_permission(actor, Perm.MANAGE_TEAMS)
+    record_audit_event(
+        actor=actor, verb="team.shift_removed", target=shift.team, before=_window_snapshot(shift)
+    )
+    shift.delete()
+
+
+def _skills_snapshot(profile: Profile) -> dict:
+    return {
+        "team": profile.team.name if profile.team else None,
+        "languages": list(profile.languages),
+        "platforms": list(profile.platforms),
+        "max_open_incidents": profile.max_open_incidents,
+    }
+
+
+@transaction.atomic
+def change_member_skills(
+    *,
+    actor: AbstractBaseUser,
+    person: AbstractBaseUser,
+    team: Team | None,
+    languages: list[str],
+    platforms: list[str],
+    max_open_incidents: int | None,
+) -> Profile:
+    """A person's team, the languages and platforms they work, and their capacity."""
+    require_permission(actor, Perm.MANAGE_TEAMS)
+    Profile.objects.get_or_create(user=person)
+    # The same row lock routing takes before counting a manager's load.
+    profile = Profile.objects.select_for_update().get(user=person)
+    before = _skills_snapshot(profile)
+    profile.team = team
+    profile.languages = sorted(set(languages))
+    profile.platforms = sorted(set(platforms))
+    profile.max_open_incidents = max_open_incidents
+    profile.save(update_fields=["team", "languages", "platforms", "max_open_incidents"])
+    record_audit_event(
+        actor=actor,
+        verb="person.skills_changed",
+        target=person,
+        before=before,
+        after=_skills_snapshot(profile),
+    )
+    return profile
+
+
+@transaction.atomic
+def add_on_call_slot(
+    *,
+    actor: AbstractBaseUser,
+    supervisor: AbstractBaseUser,
+    weekday: int,
+    starts_at: time,
+    ends_at: time,
+    time_zone: str,
+) -> OnCallSlot:
+    """A weekly on-call slot of a supervisor in the rota."""
+    require_permission(actor, Perm.MANAGE_TEAMS)
+    _require_window_has_length(starts_at, ends_at)
+    if Role.SUPERVISOR not in roles_of(supervisor) or not supervisor.is_active:
+        raise ValidationError(_("Only an active supervisor can be on call."), code="not_supervisor")
+    slot = OnCallSlot.objects.create(
+        user=supervisor,
+        weekday=weekday,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        time_zone=time_zone,
+    )
+    record_audit_event(
+        actor=actor,
+        verb="oncall.slot_added",
+        target=supervisor,
+        after={**_window_snapshot(slot), "time_zone": time_zone},
+    )
+    return slot
+
+
+@transaction.atomic
+def remove_on_call_slot(*, actor: AbstractBaseUser, slot: OnCallSlot) -> None:
+    require_permission(actor, Perm.MANAGE_TEAMS)
+    record_audit_event(
+        actor=actor,
+        verb="oncall.slot_removed",
+        target=slot.user,
+        before={**_window_snapshot(slot), "time_zone": slot.time_zone},
+    )
+    slot.delete()
+
+
+# --- One's own profile (every signed-in person) ---------------------------------------------
+
+
+@transaction.atomic
+def change_own_preferences(*, actor: AbstractBaseUser, language: str, time_zone: str) -> Profile:
+    """The language and time zone a person reads Calma and its e-mails in ("" = default)."""
+    if actor is None or not actor.is_authenticated:
+        raise PermissionDenied
+    Profile.objects.get_or_create(user=actor)
+    profile = Profile.objects.select_for_update().get(user=actor)
+    before = {"language": profile.language, "time_zone": profile.time_zone}
+    profile.language, profile.time_zone = language, time_zone
+    profile.save(update_fields=["language", "time_zone"])
+    record_audit_event(
+        actor=actor,
+        verb="profile.preferences_changed",
+        target=actor,
+        before=before,
+        after={"language": language, "time_zone": time_zone},
+    )
+    return profile
