@@ -140,7 +140,10 @@ class Mention(models.Model):
     engagement = models.JSONField(_("engagement"), default=dict, blank=True)
     raw = models.JSONField(_("raw payload"), default=dict, blank=True)
     # "live", or "run:<id>" for a replay or drill, whose rows never count toward live figures.
-    origin = models.CharField(_("origin"), max_length=40, default="live", db_index=True)
+    # Also a database default: ingest inserts with its own SQL (monitoring.ingest).
+    origin = models.CharField(
+        _("origin"), max_length=40, default="live", db_default="live", db_index=True
+    )
 
     class Meta:
         verbose_name = _("mention")

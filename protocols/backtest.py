@@ -13,9 +13,10 @@ from django.utils import timezone
 from monitoring.models import Mention
 from protocols import velocity
 from protocols.models import BacktestRun, BacktestStatus, ProtocolVersion
-from protocols.pipeline import OVERALL_TOPIC, SERIOUS, compiled, topics_of
+from protocols.pipeline import SERIOUS, compiled
 from protocols.scoring.engine import score_mention
 from protocols.scoring.types import AuthorContext, Score
+from protocols.topics import topics_for
 
 CHUNK = 500
 MAX_LISTED = 300  # changed mentions listed in the result; counts cover all of them
@@ -36,7 +37,9 @@ class _VersionReplay:
         self.crossings: dict[str, str] = {}
 
     def score(self, mention: Mention) -> Score:
-        context = self.velocity.observe(topics_of(mention.text), mention.published_at)
+        # As live: the velocity is read before scoring, the mention counted on its stored
+        # topics after.
+        context = self.velocity.current(topics_for(mention.text, ()), mention.published_at)
         author = AuthorContext(
             followers=mention.author.followers,
             flags=frozenset(mention.author.flags or ()),
@@ -49,10 +52,12 @@ class _VersionReplay:
             context=context,
             protocol=self.protocol,
         )
+        topics = topics_for(mention.text, score.matched_groups)
+        self.velocity.count(topics, mention.published_at)
         if score.is_complaint:
             self.complaints[mention.author_id] += 1
         if score.severity in SERIOUS:
-            for topic in (OVERALL_TOPIC, *score.matched_groups):
+            for topic in topics:
                 self._serious_on(topic, mention.published_at)
         for topic in self.velocity.crisis_topics_since_last_call():
             self.crossings.setdefault(f"spike:{topic}", mention.published_at.isoformat())

@@ -1,10 +1,13 @@
-"""Writes of the protocols app: drafts, section edits, activation, backtests.
+"""Writes of the protocols app: drafts, section edits, activation, backtests, crisis suggestions
+(raised by scoring, dismissed by a supervisor) and the incident stage's hand-off receipt.
 
-Each checks the supervisor's permission, writes in one transaction and records the audit
-event.
+Each user action checks the supervisor's permission, writes in one transaction and records
+the audit event.
 """
 
-from django.db import transaction
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -13,7 +16,13 @@ from crisis.services.audit import record_audit_event
 from crisis.services.permissions import require_permission
 from protocols.defaults import default_config
 from protocols.diff import diff_configs
-from protocols.models import BacktestRun, ProtocolStatus, ProtocolVersion
+from protocols.models import (
+    BacktestRun,
+    CrisisSuggestion,
+    MentionScore,
+    ProtocolStatus,
+    ProtocolVersion,
+)
 from protocols.schema import upgrade
 from protocols.validation import FieldError, validate_config
 
@@ -156,3 +165,86 @@ def start_backtest(*, actor, draft: ProtocolVersion, days: int) -> BacktestRun:
         )
         transaction.on_commit(lambda: run_backtest.delay(run.pk))
     return run
+
+
+# --- the scoring stage's writes -------------------------------------------------------------
+ONE_OPEN_SUGGESTION = "one_open_suggestion_per_topic"
+
+
+class SuggestionAlreadyDismissed(Exception):
+    """Someone dismissed this suggestion first."""
+
+
+def raise_crisis_suggestion(
+    *,
+    topic: str,
+    reason: str,
+    version: ProtocolVersion,
+    origin: str,
+    at: datetime,
+    detail: str = "",
+    observed: float | None = None,
+    factor: float | None = None,
+    expected: float | None = None,
+) -> CrisisSuggestion | None:
+    """Open a crisis suggestion on `topic`, or None when one is already open for it.
+
+    Race-safe: the partial unique constraint decides (never check-then-insert), so two
+    workers crossing the threshold together leave one suggestion.
+    """
+    try:
+        with transaction.atomic():
+            suggestion = CrisisSuggestion.objects.create(
+                topic=topic,
+                reason=reason,
+                origin=origin,
+                protocol_version=version,
+                raised_at=at,
+                detail=detail[:300],
+                observed=observed,
+                factor=factor,
+                expected=expected,
+            )
+    except IntegrityError as error:
+        if ONE_OPEN_SUGGESTION not in str(error):
+            raise
+        return None
+    record_audit_event(
+        actor=None,
+        verb="crisis_suggestion.raise",
+        target=suggestion,
+        after={"topic": topic, "reason": reason, "origin": origin},
+    )
+    return suggestion
+
+
+def dismiss_suggestion(
+    *, actor, suggestion: CrisisSuggestion, reason: str, now: datetime
+) -> CrisisSuggestion:
+    """A supervisor dismisses an open suggestion with a reason (shown on the next one)."""
+    require_permission(actor, Perm.DECLARE_CRISIS)
+    with transaction.atomic():
+        dismissed = CrisisSuggestion.objects.filter(
+            pk=suggestion.pk, dismissed_at__isnull=True
+        ).update(dismissed_at=now, dismissed_by=actor, dismiss_reason=reason)
+        if not dismissed:
+            raise SuggestionAlreadyDismissed(suggestion.pk)
+        suggestion.refresh_from_db()
+        record_audit_event(
+            actor=actor,
+            verb="crisis_suggestion.dismiss",
+            target=suggestion,
+            before={"dismissed_at": None},
+            after={"reason": reason, "dismissed_at": now.isoformat()},
+        )
+    return suggestion
+
+
+def mark_handed_off(mention_ids: list[int], *, now: datetime) -> int:
+    """The incident stage has seen these scored mentions: the sweeper stops re-sending them.
+
+    Called by the incident stage (by the system, so no permission); idempotent.
+    """
+    return MentionScore.objects.filter(
+        mention_id__in=list(mention_ids), handed_off_at__isnull=True
+    ).update(handed_off_at=now)

@@ -1,4 +1,5 @@
-"""Celery tasks of protocols: score new mentions, sweep unscored ones, rescore, backtest."""
+"""Celery tasks of protocols: score new mentions, sweep unscored and unseen ones, rescore,
+backtest."""
 
 import logging
 from datetime import timedelta
@@ -35,13 +36,19 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, Redi
 )
 def score_new_mentions(mention_ids: list[int]) -> int:
     """The monitoring hand-off: score newly stored mentions with the active protocol."""
-    return len(pipeline.score_and_store(mention_ids, version=active_version()))
+    return len(pipeline.score_and_store(mention_ids, version=active_version(), now=timezone.now()))
 
 
 @shared_task(ignore_result=True, expires=50)
 def sweep_unscored_mentions() -> int:
     """Beat, every minute: enqueue scoring for stored mentions that never got a score."""
     return sweeper.sweep_unscored_mentions(now=timezone.now())
+
+
+@shared_task(ignore_result=True, expires=50)
+def sweep_scores_not_handed_off() -> int:
+    """Beat, every minute: re-send scored mentions the incident stage has not seen."""
+    return sweeper.sweep_scores_not_handed_off(now=timezone.now())
 
 
 @shared_task(
@@ -53,14 +60,16 @@ def sweep_unscored_mentions() -> int:
 )
 def rescore_recent_mentions(version_id: int, days: int) -> int:
     version = ProtocolVersion.objects.get(pk=version_id)
+    now = timezone.now()
     ids = list(
-        Mention.objects.filter(published_at__gte=timezone.now() - timedelta(days=days))
+        Mention.objects.filter(published_at__gte=now - timedelta(days=days))
         .order_by("published_at")
         .values_list("pk", flat=True)
     )
     for start in range(0, len(ids), RESCORE_CHUNK):
+        # Each score keeps the velocity it was first scored with (never today's).
         pipeline.score_and_store(
-            ids[start : start + RESCORE_CHUNK], version=version, observe_spikes=False
+            ids[start : start + RESCORE_CHUNK], version=version, observe_spikes=False, now=now
         )
     return len(ids)
 

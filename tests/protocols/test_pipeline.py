@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from monitoring.connectors.base import AuthorIn, MentionIn
 from monitoring.ingest import ingest_mentions
-from protocols import pipeline, services
+from protocols import services
 from protocols.models import CrisisSuggestion, MentionScore
 from protocols.tasks import rescore_recent_mentions, score_new_mentions
+from protocols.topics import topics_for
 
 
 def mention(number: int, text: str, followers: int = 10) -> MentionIn:
@@ -50,7 +51,9 @@ def test_scoring_the_same_mentions_twice_keeps_one_score_each(db, clean_redis):
     assert MentionScore.objects.count() == 2
 
 
-def test_many_serious_mentions_on_one_topic_suggest_a_crisis(db, clean_redis, supervisor):
+def test_many_serious_mentions_on_one_topic_suggest_a_crisis(
+    db, clean_redis, supervisor, django_capture_on_commit_callbacks
+):
     draft = services.create_draft(actor=supervisor)
     services.update_draft(
         actor=supervisor,
@@ -69,7 +72,8 @@ def test_many_serious_mentions_on_one_topic_suggest_a_crisis(db, clean_redis, su
     ids = ingest_mentions(
         [mention(n, text, followers=20_000) for n in range(1, 5)], source_id=None
     ).new_mention_ids
-    score_new_mentions(ids)
+    with django_capture_on_commit_callbacks(execute=True):  # suggestions follow the commit
+        score_new_mentions(ids)
     suggestion = CrisisSuggestion.objects.get(topic="authority")
     assert suggestion.reason == CrisisSuggestion.Reason.INCIDENTS
     assert suggestion.observed >= 3
@@ -93,7 +97,7 @@ def test_activation_can_rescore_recent_mentions(db, clean_redis, supervisor):
 
 
 def test_topics_are_overall_volume_and_hashtags():
-    assert pipeline.topics_of("Fatal #Brisa #factura #brisa") == ["__all__", "brisa", "factura"]
+    assert topics_for("Fatal #Brisa #factura #brisa", ()) == ["__all__", "brisa", "factura"]
 
 
 @pytest.mark.celery_worker

@@ -61,7 +61,8 @@ def stored_mention(number: int, published_at: datetime, ingested_at: datetime) -
 
 
 @pytest.fixture
-def live(db, redis_client):
+def live(transactional_db, redis_client):
+    # Transactional: the live stage counts mentions after its scores commit (on_commit).
     version = services.active_version()
     return version, velocity.live_detector(version)
 
