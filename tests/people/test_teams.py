@@ -332,3 +332,23 @@ def test_skills_form_refuses_a_capacity_of_zero(db):
 
 def test_skills_form_refuses_an_unknown_platform(db):
     assert "platforms" in MemberSkillsForm({"platforms": ["myspace"]}).errors
+
+
+# --- Django admin: read-only, linking to Calma's pages ----------------------------------------
+
+
+def test_admin_reads_teams_in_django_admin(client, administrator, team):
+    client.force_login(administrator)
+    content = client.get(reverse("admin:people_team_changelist")).content.decode()
+    assert reverse("people:team_detail", args=[team.pk]) in content
+
+
+def test_teams_cannot_be_changed_in_django_admin(client, administrator, team):
+    client.force_login(administrator)
+    response = client.post(
+        reverse("admin:people_team_change", args=[team.pk]),
+        {"name": "Renamed", "time_zone": "UTC"},
+    )
+    assert response.status_code == 403
+    team.refresh_from_db()
+    assert team.name == "Madrid desk"
