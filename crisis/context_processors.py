@@ -7,6 +7,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from crisis.roles import Perm
+from protocols.selectors import open_suggestion_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,4 +53,9 @@ def navigation(request) -> dict:
         items.append(
             {"label": _("Admin"), "url": reverse("admin:index"), "shortcut": "d", "active": False}
         )
-    return {"nav_items": items}
+    return {"nav_items": items, "open_crisis_suggestions": crisis_suggestion_count(user)}
+
+
+def crisis_suggestion_count(user) -> int:
+    """The supervisors' banner on every page: open crisis suggestions (one COUNT, theirs only)."""
+    return open_suggestion_count() if user.has_perm(Perm.DECLARE_CRISIS) else 0

@@ -236,6 +236,16 @@ class CompareForm(forms.Form):
     )
 
 
+class DismissSuggestionForm(forms.Form):
+    """Why a crisis suggestion is dismissed; shown on the next suggestion for its topic."""
+
+    reason = forms.CharField(
+        label=_("Why is this not a crisis?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 def severity_labels() -> dict:
     return {
         Severity.MEDIUM: _("Medium from"),

@@ -1,8 +1,8 @@
-"""URLs of the protocol editor and backtests."""
+"""URLs of the protocol editor, backtests and crisis suggestions."""
 
 from django.urls import path
 
-from protocols.views import backtests, editor
+from protocols.views import backtests, editor, suggestions
 
 app_name = "protocols"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("<int:pk>/delete/", editor.delete_draft, name="delete_draft"),
     path("<int:pk>/backtest/", backtests.start, name="start_backtest"),
     path("backtests/<int:pk>/", backtests.detail, name="backtest"),
+    path("suggestions/", suggestions.suggestion_list, name="suggestions"),
+    path("suggestions/<int:pk>/dismiss/", suggestions.dismiss, name="dismiss_suggestion"),
 ]

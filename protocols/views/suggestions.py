@@ -1,0 +1,62 @@
+"""Crisis suggestions: the list supervisors act on, and dismissing one with a reason."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crisis.roles import Perm
+from crisis.views.rendering import render_page_or_partial
+from protocols import selectors, services
+from protocols.forms import DismissSuggestionForm
+from protocols.models import CrisisSuggestion
+
+declare_crisis = permission_required(Perm.DECLARE_CRISIS, raise_exception=True)
+
+
+def render_list(
+    request: HttpRequest, *, failed: tuple[int, DismissSuggestionForm] | None = None
+) -> HttpResponse:
+    """The list; `failed` is the suggestion whose dismissal did not validate, with its form."""
+    suggestions = list(selectors.open_suggestions())
+    for suggestion in suggestions:
+        bound = failed is not None and failed[0] == suggestion.pk
+        suggestion.dismiss_form = (
+            failed[1] if bound else DismissSuggestionForm(auto_id=f"dismiss-{suggestion.pk}-%s")
+        )
+    return render_page_or_partial(
+        request,
+        "protocols/suggestions.html",
+        "protocols/partials/suggestions_body.html",
+        {"suggestions": suggestions, "dismissed": selectors.recently_dismissed()},
+        status=200 if failed is None else 400,
+    )
+
+
+@declare_crisis
+def suggestion_list(request: HttpRequest) -> HttpResponse:
+    return render_list(request)
+
+
+@declare_crisis
+@require_POST
+def dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    suggestion = get_object_or_404(CrisisSuggestion, pk=pk)
+    form = DismissSuggestionForm(request.POST, auto_id=f"dismiss-{pk}-%s")
+    if not form.is_valid():
+        return render_list(request, failed=(pk, form))
+    try:
+        services.dismiss_suggestion(
+            actor=request.user,
+            suggestion=suggestion,
+            reason=form.cleaned_data["reason"],
+            now=timezone.now(),
+        )
+    except services.SuggestionAlreadyDismissed:
+        messages.info(request, _("Someone else dismissed this suggestion first."))
+    else:
+        messages.success(request, _("Suggestion dismissed."))
+    return redirect("protocols:suggestions")
