@@ -305,7 +305,8 @@ def take_incident(*, actor: AbstractBaseUser, incident: Incident, now: datetime)
     """A manager (or supervisor) takes an incident nobody owns."""
     with transaction.atomic():
         incident = _locked(incident)
-        require_can_act(actor, incident)
+        if not works_incidents(actor):
+            require_can_act(actor, incident)  # refused: says why
         if incident.owner_id == actor.pk:
             raise InvalidTransition(
                 gettext("Incident #%(id)s is already yours.") % {"id": incident.pk}
@@ -315,6 +316,7 @@ def take_incident(*, actor: AbstractBaseUser, incident: Incident, now: datetime)
                 gettext("Incident #%(id)s belongs to %(owner)s: ask them for a hand-over.")
                 % {"id": incident.pk, "owner": incident.owner.get_username()}
             )
+        require_can_act(actor, incident)  # unowned: the actor's team, or a supervisor
         return _set_owner(
             actor=actor, incident=incident, to_user=actor, now=now, verb="incident.take"
         )
@@ -371,6 +373,7 @@ def start_progress(*, actor: AbstractBaseUser, incident: Incident, now: datetime
     with transaction.atomic():
         incident = _locked(incident)
         require_can_act(actor, incident)
+        check_transition(incident, IncidentState.IN_PROGRESS)
         _require_owner(incident)
         return _move(
             actor=actor,
