@@ -199,6 +199,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 50},
     },
 }
+# Notification e-mails whose hand-off was lost (broker down at the commit, retries spent).
+CELERY_BEAT_SCHEDULE["sweep-unsent-notification-emails"] = {
+    "task": "crisis.notifications.tasks.sweep_unsent_emails",
+    "schedule": 60.0,
+    "options": {"expires": 50},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Monitoring -------------------------------------------------------------------------
@@ -291,6 +297,12 @@ SIMULATOR_URL = os.environ.get("SIMULATOR_URL", "")
 NOTIFICATIONS = {
     # Calma's public address, put before a notification's path in its e-mail.
     "BASE_URL": os.environ.get("CALMA_BASE_URL", "http://localhost:8000"),
+    # The sweeper re-enqueues e-mails not sent EMAIL_SWEEP_AFTER_SECONDS after the
+    # notification (above the e-mail task's longest retry back-off) and less than
+    # EMAIL_SWEEP_LOOKBACK_HOURS ago, at most EMAIL_SWEEP_BATCH per run.
+    "EMAIL_SWEEP_AFTER_SECONDS": env_int("NOTIFICATIONS_EMAIL_SWEEP_AFTER_SECONDS", 900),
+    "EMAIL_SWEEP_LOOKBACK_HOURS": env_int("NOTIFICATIONS_EMAIL_SWEEP_LOOKBACK_HOURS", 24),
+    "EMAIL_SWEEP_BATCH": env_int("NOTIFICATIONS_EMAIL_SWEEP_BATCH", 1000),
 }
 
 # --- Auth -----------------------------------------------------------------------------

@@ -55,6 +55,12 @@ class Notification(models.Model):
                 condition=Q(read_at__isnull=True, origin=LIVE_ORIGIN),
                 name="notification_unread_live",
             ),
+            # The sweeper's scan for e-mails that never went out.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(emailed_at__isnull=True, origin=LIVE_ORIGIN),
+                name="notification_email_pending",
+            ),
             # The notifications page, newest first.
             models.Index(fields=["user", "-created_at", "-id"], name="notification_user_newest"),
         ]

@@ -1,5 +1,8 @@
 """Reads of notifications: the bell's unread count and the notifications page."""
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 
@@ -19,3 +22,22 @@ def notifications_page(user: AbstractBaseUser, page_number: str | int | None) ->
         "-created_at", "-id"
     )
     return Paginator(notifications, NOTIFICATIONS_PER_PAGE).get_page(page_number)
+
+
+def unsent_email_ids(*, now: datetime) -> list[int]:
+    """Live notifications whose e-mail never went out (the broker was down at the commit,
+    the retries ran out): old enough that their own task had its chance, recent enough to
+    still matter, oldest first, at most a batch."""
+    config = settings.NOTIFICATIONS
+    return list(
+        Notification.objects.filter(
+            origin=LIVE_ORIGIN,
+            emailed_at__isnull=True,
+            user__is_active=True,
+            created_at__lte=now - timedelta(seconds=config["EMAIL_SWEEP_AFTER_SECONDS"]),
+            created_at__gte=now - timedelta(hours=config["EMAIL_SWEEP_LOOKBACK_HOURS"]),
+        )
+        .exclude(user__email="")
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[: config["EMAIL_SWEEP_BATCH"]]
+    )
