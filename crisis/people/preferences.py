@@ -1,7 +1,10 @@
-"""Each signed-in person's own time zone on every request, and their language after saving it.
+"""Each signed-in person's own time zone on every request, and their own language.
 
-The time zone is read from the profile once per session (at sign-in, or on the first request
-of an older session) and kept in the session, so a page costs no extra query for it.
+Both are read from the profile once per session (at sign-in, or on the first request of an
+older session) and kept in the session, so a page costs no extra query for them. The language
+is the browser's language cookie, as Django's set_language sets it: a browser without one
+(a new device) gets the profile's language and the cookie; the header's language switcher
+still overrides it for that browser.
 """
 
 import zoneinfo
@@ -9,17 +12,21 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from crisis.people.selectors import preferences_for
+from crisis.people.selectors import profile_for, time_zone_of
 
 SESSION_TIME_ZONE_KEY = "calma_time_zone"
+SESSION_LANGUAGE_KEY = "calma_language"
 
 
 def remember_preferences(request: HttpRequest, user) -> str:
-    """Store the user's time zone in their session; returns it."""
-    _language, zone = preferences_for(user)
+    """Store the user's time zone and their own language choice ("" = none) in their session;
+    returns the time zone."""
+    profile = profile_for(user)
+    zone = time_zone_of(profile)
     request.session[SESSION_TIME_ZONE_KEY] = zone
+    request.session[SESSION_LANGUAGE_KEY] = profile.language
     return zone
 
 
@@ -44,21 +51,39 @@ def set_language_cookie(response: HttpResponse, language: str) -> None:
 
 
 class ProfileTimeZoneMiddleware:
-    """Activate the signed-in person's time zone for the request (after authentication)."""
+    """Activate the signed-in person's time zone (and, in a browser that has chosen no language,
+    their language) for the request; after authentication."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
+        language = None
         if user is not None and user.is_authenticated:
             zone = request.session.get(SESSION_TIME_ZONE_KEY) or remember_preferences(request, user)
             try:
                 timezone.activate(zoneinfo.ZoneInfo(zone))
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 timezone.deactivate()
+            language = _language_for_new_browser(request)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             # Threads serve many requests: the next one must not inherit this zone.
             timezone.deactivate()
+        if language:
+            set_language_cookie(response, language)
+        return response
+
+
+def _language_for_new_browser(request: HttpRequest) -> str | None:
+    """The profile's language when this browser has chosen none; activated for this request."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return None
+    language = request.session.get(SESSION_LANGUAGE_KEY)
+    if language not in dict(settings.LANGUAGES):
+        return None
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    return language

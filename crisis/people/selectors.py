@@ -88,9 +88,13 @@ def preferences_for(user: AbstractBaseUser) -> tuple[str, str]:
     """(language, time zone) the user reads Calma in: their own choice, else the team's zone,
     else the organisation's defaults (settings.LANGUAGE_CODE, settings.TIME_ZONE)."""
     profile = profile_for(user)
-    language = profile.language or settings.LANGUAGE_CODE
+    return profile.language or settings.LANGUAGE_CODE, time_zone_of(profile)
+
+
+def time_zone_of(profile: Profile) -> str:
+    """The profile's own zone, else its team's, else the organisation's (always a valid name)."""
     zone = profile.time_zone or (profile.team.time_zone if profile.team else "")
-    return language, _zone_name_or_default(zone)
+    return _zone_name_or_default(zone)
 
 
 # --- Who is working when -------------------------------------------------------------------

@@ -108,8 +108,8 @@ def team_delete(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         title=_("Delete team %(name)s?") % {"name": team.name},
         question=_(
-            "Its shifts are deleted too. Its members stay in Calma without a team, working "
-            "the default team's shifts."
+            "Its shifts are deleted too. Its members and incidents stay in Calma without a "
+            "team; the members work the default team's shifts."
         ),
         cancel_url=reverse("people:team_detail", args=[team.pk]),
     )

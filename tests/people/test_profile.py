@@ -148,3 +148,31 @@ def test_deleting_a_user_deletes_the_profile(manager):
     profile_for(manager)
     get_user_model().objects.filter(pk=manager.pk).delete()
     assert not Profile.objects.exists()
+
+
+# --- The language follows the person to a new browser -------------------------------------
+
+
+def test_a_new_browser_gets_the_profile_language_after_sign_in(manager):
+    Profile.objects.create(user=manager, language="es")
+    browser = Client()
+    browser.force_login(manager)
+    response = browser.get(reverse("profile"))
+    assert '<html lang="es">' in response.content.decode()
+    assert browser.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
+
+
+def test_the_browser_language_choice_wins_over_the_profile(manager):
+    Profile.objects.create(user=manager, language="es")
+    browser = Client()
+    browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    browser.force_login(manager)
+    assert '<html lang="en">' in browser.get(reverse("profile")).content.decode()
+
+
+def test_a_person_without_a_language_choice_keeps_the_browser_language(manager):
+    browser = Client(headers={"accept-language": "es"})
+    browser.force_login(manager)
+    response = browser.get(reverse("profile"))
+    assert '<html lang="es">' in response.content.decode()
+    assert settings.LANGUAGE_COOKIE_NAME not in browser.cookies
