@@ -14,6 +14,7 @@ urlpatterns = [
     path("inbox/", workspaces.inbox, name="inbox"),
     path("approvals/", workspaces.approvals, name="approvals"),
     path("board/", workspaces.board, name="board"),
+    path("incidents/", include("crisis.incidents.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("protocols/", include("protocols.urls")),
     path(

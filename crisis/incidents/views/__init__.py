@@ -1,0 +1,1 @@
+"""Views of incidents: one module per screen (incident.py: the incident page)."""
