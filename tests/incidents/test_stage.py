@@ -5,12 +5,16 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from crisis.incidents import services, tasks
 from crisis.incidents.models import Incident, IncidentMention, IncidentState
 from crisis.incidents.services import StageAction
 from crisis.models import AuditEvent
+from monitoring.connectors.base import AuthorIn, MentionIn
+from monitoring.ingest import ingest_mentions
 from protocols.models import MentionScore
+from protocols.tasks import score_new_mentions
 from tests.incidents.factories import NOW, author, incident, scored_mention, team
 
 pytestmark = pytest.mark.django_db
@@ -246,3 +250,27 @@ def test_two_workers_handing_the_same_mention_at_once_attach_it_once():
         thread.join(timeout=30)
     assert errors == []
     assert (Incident.objects.count(), IncidentMention.objects.count()) == (1, 1)
+
+
+def test_a_real_scored_complaint_opens_an_incident_on_its_keyword_group(redis_client):
+    now = timezone.now()
+    stored = ingest_mentions(
+        [
+            MentionIn(
+                platform="bluesky",
+                external_id="at://post/real-1",
+                url="https://bsky.app/p/real-1",
+                text="Voy a denunciar a Brisa ante la OCU, me han cobrado dos veces, es un robo",
+                published_at=now - timedelta(minutes=1),
+                author=AuthorIn(handle="angry", followers=20_000),
+                language="es",
+            )
+        ],
+        source_id=None,
+    ).new_mention_ids
+    score_new_mentions(stored)
+    [outcome] = services.handle_scored_mentions(mention_ids=stored, now=now)
+    opened = Incident.objects.get()
+    assert outcome.action == StageAction.OPENED
+    assert opened.topic == "authority"
+    assert opened.opened_score["value"] == MentionScore.objects.get().value
