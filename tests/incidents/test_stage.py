@@ -1,6 +1,7 @@
 """The incident stage: a scored mention attaches, reopens, opens or is kept; idempotently."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -274,3 +275,29 @@ def test_a_real_scored_complaint_opens_an_incident_on_its_keyword_group(redis_cl
     assert outcome.action == StageAction.OPENED
     assert opened.topic == "authority"
     assert opened.opened_score["value"] == MentionScore.objects.get().value
+
+
+@pytest.mark.celery_worker
+def test_a_mention_scored_by_a_real_worker_is_handed_to_the_incident_stage_by_name(
+    celery_worker,
+):
+    stored = ingest_mentions(
+        [
+            MentionIn(
+                platform="bluesky",
+                external_id="at://post/worker-1",
+                url="https://bsky.app/p/worker-1",
+                text="Voy a denunciar a Brisa ante la OCU, me han cobrado dos veces, es un robo",
+                published_at=timezone.now() - timedelta(minutes=1),
+                author=AuthorIn(handle="angry", followers=20_000),
+                language="es",
+            )
+        ],
+        source_id=None,
+    ).new_mention_ids
+    score_new_mentions.delay(stored)
+    deadline = time.monotonic() + 30
+    while not MentionScore.objects.filter(handed_off_at__isnull=False).exists():
+        assert time.monotonic() < deadline, "the incident stage never saw the mention"
+        time.sleep(0.1)
+    assert Incident.objects.get().first_mention_id == stored[0]
