@@ -66,6 +66,19 @@ _FIELD_LABELS = {
     "targets": _("targeted groups"),
     "second_person": _("second person"),
     "stopwords": _("stopwords"),
+    # incidents, routing and SLA sections
+    "attach_window_minutes": _("Attach window (minutes)"),
+    "reopen_window_minutes": _("Reopen window (minutes)"),
+    "open_severities": _("Severities that open an incident"),
+    "open_classes": _("Classes that open an incident"),
+    "open_low_classes": _("Classes for which a low mention opens one"),
+    "max_open_per_manager": _("Open incidents per manager at most"),
+    "alert_supervisors_severities": _("Severities that alert the supervisors"),
+    "alert_groups": _("Keyword groups that alert the supervisors"),
+    "handback_on_shift_end": _("Back to routing when a shift ends"),
+    "oncall_outside_shifts_severities": _("Severities for the on-call supervisor outside shifts"),
+    "warn_at_fraction": _("Warn the owner at this share of the time"),
+    "handback_on_breach": _("Back to routing on a breach"),
 }
 
 # Texts Calma ships in its data (the default protocol, its keyword groups, the demo sources):
@@ -152,6 +165,16 @@ def severity_label(value: str) -> str:
 
 def triage_label(value: str) -> str:
     return str(TriageClass(value).label) if value in TriageClass.values else value
+
+
+def setting_value(value: Any) -> str:
+    """A value of the incidents, routing or SLA section as a reader sees it: yes/no, a list of
+    severities or classes by their labels (keyword groups by their keys)."""
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, list):
+        return ", ".join(triage_label(severity_label(str(item))) for item in value) or "—"
+    return str(value)
 
 
 def protocol_key_label(key: str) -> str:

@@ -40,6 +40,11 @@ def key_label(key: str) -> str:
 
 
 @register.filter
+def setting_value(value) -> str:
+    return labels.setting_value(value)
+
+
+@register.filter
 def severity_move(move: str) -> str:
     return labels.move_label(move, of="severity")
 

@@ -141,3 +141,13 @@ def test_a_supervisor_edits_a_new_section_as_json(supervisor, client):
     draft.refresh_from_db()
     assert response.status_code == 302
     assert draft.config["incidents"]["attach_window_minutes"] == 60
+
+
+@pytest.mark.django_db
+def test_the_version_page_shows_the_new_sections_in_words(supervisor, client):
+    client.force_login(supervisor)
+    response = client.get(reverse("protocols:detail", args=[services.active_version().pk]))
+    page = response.content.decode()
+    assert "Severities that open an incident" in page
+    assert "Medium, High, Critical" in page
+    assert "Back to routing on a breach" in page
