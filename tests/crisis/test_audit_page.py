@@ -8,10 +8,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crisis.models import AuditEvent
 from crisis.people.models import Profile
-from crisis.views.audit import EVENTS_PER_PAGE
+from crisis.views.audit import EVENTS_PER_PAGE, AuditFilterForm, audit_events
 
 URL = reverse("audit_log")
 
@@ -195,3 +197,33 @@ def test_query_count_does_not_grow_with_the_number_of_events(
             after={"name": f"team {minute}"},
         )
     _queries_for_a_filtered_page(client, django_assert_num_queries, len(one_event))
+
+
+# --- Any input at the form boundary --------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.fixed_dictionaries(
+        {
+            name: st.text(max_size=200)
+            for name in ("actor", "verb", "object_type", "object_id", "date_from", "date_to")
+        }
+    )
+)
+def test_audit_filter_form_never_raises_on_any_input(values):
+    AuditFilterForm(values).is_valid()
+
+
+@pytest.mark.django_db
+@settings(max_examples=30, deadline=None)
+@given(
+    values=st.fixed_dictionaries(
+        {"actor": st.text(max_size=200), "verb": st.text(max_size=100)},
+        optional={"date_from": st.dates().map(str), "date_to": st.dates().map(str)},
+    )
+)
+def test_any_valid_filter_queries_without_error(values):
+    form = AuditFilterForm(values)
+    if form.is_valid():
+        list(audit_events(form.cleaned_data, zone=UTC))

@@ -7,6 +7,9 @@ from datetime import time
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crisis.models import AuditEvent
 from crisis.people import services
@@ -352,3 +355,35 @@ def test_teams_cannot_be_changed_in_django_admin(client, administrator, team):
     assert response.status_code == 403
     team.refresh_from_db()
     assert team.name == "Madrid desk"
+
+
+# --- Any input at the form boundary: a clean refusal, never an exception -----------------------
+
+_any_text = st.text(max_size=300)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=_any_text, zone=_any_text, weekday=_any_text, start=_any_text, end=_any_text)
+def test_team_and_shift_forms_never_raise_on_any_input(name, zone, weekday, start, end):
+    TeamForm({"name": name, "time_zone": zone}).is_valid()
+    ShiftForm({"weekday": weekday, "starts_at": start, "ends_at": end}).is_valid()
+
+
+@pytest.mark.django_db
+@settings(max_examples=40, deadline=None)
+@given(
+    team=_any_text,
+    languages=st.lists(_any_text, max_size=5),
+    platforms=st.lists(_any_text, max_size=5),
+    capacity=_any_text,
+)
+def test_skills_form_never_raises_on_any_input(team, languages, platforms, capacity):
+    data = MultiValueDict(
+        {
+            "team": [team],
+            "languages": languages,
+            "platforms": platforms,
+            "max_open_incidents": [capacity],
+        }
+    )
+    MemberSkillsForm(data).is_valid()
