@@ -1,10 +1,41 @@
-"""Reads of incidents: where a scored mention belongs (the incident stage's lookups)."""
+"""Reads of incidents: where a scored mention belongs (the incident stage's lookups) and the
+inbox's queues, filters, sorts and counts (one query per list, whatever the page size)."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from crisis.incidents.models import OPEN_STATES, Incident, IncidentMention, IncidentState
-from crisis.people.models import Team
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
+from django.utils.translation import gettext_lazy as _
+
+from crisis.incidents.models import (
+    LIVE_ORIGIN,
+    OPEN_STATES,
+    Incident,
+    IncidentMention,
+    IncidentState,
+)
+from crisis.people.models import Profile, Team
+from crisis.roles import Perm
 from monitoring.models import Mention
+from protocols.models import ProtocolStatus, ProtocolVersion
+from protocols.schema import section
+from protocols.scoring.types import Severity
 
 
 def default_team_id() -> int | None:
@@ -64,3 +95,233 @@ def resolved_incident_to_reopen(
         .order_by("-resolved_at", "-pk")
         .first()
     )
+
+
+# --- the inbox ---------------------------------------------------------------------------
+
+INBOX_PAGE_SIZES = (25, 100)
+
+
+class InboxQueue(models.TextChoices):
+    MINE = "mine", _("Mine")
+    TEAM = "team", _("Team")
+    UNASSIGNED = "unassigned", _("Unassigned")
+
+
+class SlaStatus(models.TextChoices):
+    ON_TIME = "on_time", _("On time")
+    WARNING = "warning", _("Due soon")
+    BREACHED = "breached", _("Breached")
+    NO_DEADLINE = "none", _("No deadline")
+
+
+class InboxSort(models.TextChoices):
+    SLA_DUE = "sla", _("SLA due")
+    SEVERITY = "severity", _("Severity")
+    EXPOSURE = "exposure", _("Exposure")
+
+
+@dataclass(frozen=True, slots=True)
+class InboxViewer:
+    """Who is looking: their queues depend on their team and on being a supervisor."""
+
+    user_id: int
+    team_id: int | None
+    supervisor: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilters:
+    queue: str = InboxQueue.TEAM
+    severity: str = ""
+    triage_class: str = ""
+    platform: str = ""
+    language: str = ""
+    state: str = ""
+    sla_status: str = ""
+    search: str = ""
+    sort: str = InboxSort.SLA_DUE
+
+
+def inbox_viewer(user: AbstractBaseUser) -> InboxViewer:
+    team_id = Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
+    return InboxViewer(
+        user_id=user.pk, team_id=team_id, supervisor=user.has_perm(Perm.SUPERVISE_INCIDENTS)
+    )
+
+
+def sla_warn_fraction() -> float:
+    """The active protocol's "warn at" fraction of the SLA (one small query)."""
+    config_sla = (
+        ProtocolVersion.objects.filter(status=ProtocolStatus.ACTIVE)
+        .values_list("config__sla", flat=True)
+        .first()
+    )
+    return float((config_sla or section({}, "sla"))["warn_at_fraction"])
+
+
+def open_live_incidents() -> QuerySet[Incident]:
+    """Incidents that still need work; a replay's or drill's never reach a live inbox."""
+    return Incident.objects.filter(origin=LIVE_ORIGIN, state__in=OPEN_STATES)
+
+
+def _team_scope(viewer: InboxViewer) -> Q:
+    """A supervisor's team queue is every team; a manager's is their team, the incidents no
+    team holds (every manager's) and their own."""
+    if viewer.supervisor:
+        return Q(pk__isnull=False)
+    team = Q(team__isnull=True) if viewer.team_id is None else Q(team_id=viewer.team_id)
+    return team | Q(team__isnull=True) | Q(owner_id=viewer.user_id)
+
+
+def _queue_filter(viewer: InboxViewer, queue: str) -> Q:
+    if queue == InboxQueue.MINE:
+        return Q(owner_id=viewer.user_id)
+    if queue == InboxQueue.UNASSIGNED:
+        return _team_scope(viewer) & Q(owner__isnull=True)
+    return _team_scope(viewer)
+
+
+def inbox_counts(viewer: InboxViewer) -> dict[str, int]:
+    """Open incidents per queue, in one query."""
+    team = _team_scope(viewer)
+    return open_live_incidents().aggregate(
+        **{
+            InboxQueue.MINE.value: Count("pk", filter=Q(owner_id=viewer.user_id)),
+            InboxQueue.TEAM.value: Count("pk", filter=team),
+            InboxQueue.UNASSIGNED.value: Count("pk", filter=team & Q(owner__isnull=True)),
+        }
+    )
+
+
+class _EpochSeconds(Func):
+    """Seconds in a Postgres interval."""
+
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+    output_field = FloatField()
+
+
+def exposure_expression(now: datetime) -> Greatest:
+    """Reach x minutes unanswered in public, as Incident.exposure(now) computes it, in SQL."""
+    until = Coalesce(F("first_response_at"), Value(now))
+    minutes = _EpochSeconds(until - F("opened_at")) / Value(60.0)
+    reach = Coalesce(F("reach"), Value(0), output_field=FloatField())
+    return Greatest(reach * minutes, Value(0.0), output_field=FloatField())
+
+
+def _warn_at_expression(warn_fraction: float) -> models.ExpressionWrapper:
+    return models.ExpressionWrapper(
+        F("opened_at") + (F("sla_due_at") - F("opened_at")) * Value(warn_fraction),
+        output_field=models.DateTimeField(),
+    )
+
+
+def sla_status_filter(status: str, *, now: datetime, warn_fraction: float) -> Q:
+    """Open incidents in an SLA status: breached past the deadline, due soon past the
+    protocol's warning fraction of it, on time before that."""
+    if status == SlaStatus.NO_DEADLINE:
+        return Q(sla_due_at__isnull=True)
+    if status == SlaStatus.BREACHED:
+        return Q(sla_due_at__lte=now)
+    if status == SlaStatus.WARNING:
+        return Q(sla_due_at__gt=now, sla_warn_at__lte=now)
+    return Q(sla_due_at__gt=now, sla_warn_at__gt=now)
+
+
+def sla_status_of(incident: Incident, *, now: datetime, warn_fraction: float) -> str:
+    """The same statuses for one incident already loaded (no query)."""
+    if incident.sla_due_at is None:
+        return SlaStatus.NO_DEADLINE
+    if incident.sla_due_at <= now:
+        return SlaStatus.BREACHED
+    warn_at = incident.opened_at + (incident.sla_due_at - incident.opened_at) * warn_fraction
+    return SlaStatus.WARNING if warn_at <= now else SlaStatus.ON_TIME
+
+
+# Most severe first: critical 3 ... low 0.
+_SEVERITY_RANK = Case(
+    *(When(severity=severity, then=Value(rank)) for rank, severity in enumerate(Severity.ORDER)),
+    default=Value(-1),
+    output_field=models.IntegerField(),
+)
+
+
+def _mentions_matching(search: str) -> Exists:
+    """Any mention of the incident's thread containing the text."""
+    return Exists(
+        IncidentMention.objects.filter(incident=OuterRef("pk"), mention__text__icontains=search)
+    )
+
+
+def _search_filter(search: str) -> Q:
+    found = (
+        Q(author__handle__icontains=search)
+        | Q(author__display_name__icontains=search)
+        | Q(topic__icontains=search)
+        | Q(_matching_mention=True)
+    )
+    number = search.removeprefix("#")
+    if number.isdigit() and len(number) < 18:
+        found |= Q(pk=int(number))
+    return found
+
+
+def inbox_incidents(
+    viewer: InboxViewer, filters: InboxFilters, *, now: datetime, warn_fraction: float
+) -> QuerySet[Incident]:
+    """One queue's open incidents, filtered and sorted, with everything a row shows joined in
+    (author, first mention, owner, team), so a page costs one query whatever its size."""
+    incidents = (
+        open_live_incidents()
+        .filter(_queue_filter(viewer, filters.queue))
+        .select_related("author", "first_mention", "owner", "team")
+        .defer("opened_score", "first_mention__raw", "first_mention__engagement")
+        .annotate(exposure_value=exposure_expression(now))
+    )
+    if filters.severity:
+        incidents = incidents.filter(severity=filters.severity)
+    if filters.triage_class:
+        incidents = incidents.filter(triage_class=filters.triage_class)
+    if filters.platform:
+        incidents = incidents.filter(author__platform=filters.platform)
+    if filters.language:
+        incidents = incidents.filter(first_mention__language=filters.language)
+    if filters.state:
+        incidents = incidents.filter(state=filters.state)
+    if filters.sla_status:
+        incidents = incidents.alias(sla_warn_at=_warn_at_expression(warn_fraction)).filter(
+            sla_status_filter(filters.sla_status, now=now, warn_fraction=warn_fraction)
+        )
+    if filters.search:
+        incidents = incidents.alias(_matching_mention=_mentions_matching(filters.search)).filter(
+            _search_filter(filters.search)
+        )
+    return incidents.order_by(*_ordering(filters.sort))
+
+
+def _ordering(sort: str) -> list:
+    due = F("sla_due_at").asc(nulls_last=True)
+    if sort == InboxSort.SEVERITY:
+        return [_SEVERITY_RANK.desc(), due, "pk"]
+    if sort == InboxSort.EXPOSURE:
+        return [F("exposure_value").desc(), due, "pk"]
+    return [due, "pk"]
+
+
+def assignable_people() -> QuerySet:
+    """Active people who work incidents (community managers and supervisors), by username."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            groups__permissions__content_type__app_label="crisis",
+            groups__permissions__codename=Perm.TRIAGE.split(".", 1)[1],
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def mentions_found_since(since: datetime) -> int:
+    """Live mentions monitoring stored since a moment (for the inbox's empty state)."""
+    return Mention.objects.filter(origin=LIVE_ORIGIN, ingested_at__gte=since).count()
