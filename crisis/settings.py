@@ -205,6 +205,18 @@ CELERY_BEAT_SCHEDULE["sweep-unsent-notification-emails"] = {
     "schedule": 60.0,
     "options": {"expires": 50},
 }
+# The SLA clock acts: warn owners, record breaches, tell supervisors, hand back to routing.
+CELERY_BEAT_SCHEDULE["sweep-sla"] = {
+    "task": "crisis.incidents.tasks.sweep_sla",
+    "schedule": 60.0,
+    "options": {"expires": 50},
+}
+# Untouched incidents of managers whose shift ended go back to routing.
+CELERY_BEAT_SCHEDULE["hand-back-at-shift-end"] = {
+    "task": "crisis.incidents.tasks.hand_back_at_shift_end",
+    "schedule": 60.0,
+    "options": {"expires": 50},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Monitoring -------------------------------------------------------------------------
