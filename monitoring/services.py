@@ -4,6 +4,7 @@ Each function checks permission (where a person acts), changes state in one tran
 and writes the audit event.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +22,7 @@ from monitoring.connectors.csv import RowError, parse_rows
 from monitoring.ingest import ingest_mentions, pending_count, quarantine
 from monitoring.models import (
     AlertKind,
+    Author,
     Mention,
     QuarantinedItem,
     QuarantineStatus,
@@ -221,3 +223,35 @@ def resolve_quarantine_alert_below_cap(source_id: int | None, *, now: datetime) 
         source_id=source_id, kind=AlertKind.QUARANTINE_FULL, resolved_at=None
     ).update(resolved_at=now)
     return bool(resolved)
+
+
+AUTHOR_FLAG_PATTERN = re.compile(r"^[a-z][a-z_]{0,31}$")
+MAX_AUTHOR_FLAGS = 8
+
+
+def set_author_flags(*, actor, author: Author, flags: list[str], reason: str) -> Author:
+    """People who work incidents flag an author (influencer, ambassador, known troll,
+    customer: the names the protocol weighs, checked by the caller's form), with a reason.
+    The next score of the author's mentions weighs the flags; past scores stay as they were."""
+    require_permission(actor, Perm.TRIAGE)
+    reason = (reason or "").strip()
+    wanted = sorted(set(flags))
+    if not reason:
+        raise ValueError("a reason is required to change an author's flags")
+    if len(wanted) > MAX_AUTHOR_FLAGS or not all(AUTHOR_FLAG_PATTERN.match(f) for f in wanted):
+        raise ValueError("author flags are short lower-case names")
+    with transaction.atomic():
+        author = Author.objects.select_for_update().get(pk=author.pk)
+        before = sorted(author.flags or [])
+        if before == wanted:
+            return author
+        author.flags = wanted
+        author.save(update_fields=["flags"])
+        record_audit_event(
+            actor=actor,
+            verb="author.flags",
+            target=author,
+            before={"flags": before},
+            after={"flags": wanted, "reason": reason},
+        )
+    return author
