@@ -68,9 +68,14 @@ class _Full(Exception):
 
 
 def routing_policy() -> dict[str, Any]:
-    """The active protocol's routing section (defaults while no version is active)."""
-    version = ProtocolVersion.objects.filter(status=ProtocolStatus.ACTIVE).first()
-    return section(version.config if version else {}, "routing")
+    """The active protocol's routing section (defaults while no version is active or it
+    predates the section). Only the section is read: the whole document is large."""
+    routing = (
+        ProtocolVersion.objects.filter(status=ProtocolStatus.ACTIVE)
+        .values_list("config__routing", flat=True)
+        .first()
+    )
+    return section({"routing": routing} if routing else {}, "routing")
 
 
 def needs_of(incident: Incident) -> Needs:
@@ -147,11 +152,10 @@ def route_incident(*, incident_id: int, now: datetime) -> Incident | None:
 
     Returns the incident when this call decided it (assigned or left unassigned), None when
     there was nothing to do: another worker holds it, it has an owner, it is a run's."""
-    policy = routing_policy()
     with transaction.atomic():
         incident = (
             Incident.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("first_mention", "protocol_version")
+            .select_related("first_mention")
             .filter(
                 pk=incident_id,
                 origin=LIVE_ORIGIN,
@@ -162,6 +166,7 @@ def route_incident(*, incident_id: int, now: datetime) -> Incident | None:
         )
         if incident is None:
             return None
+        policy = routing_policy()
         owner, rule, load = _choose_and_assign(incident, policy=policy, now=now)
         record_audit_event(
             actor=None,
@@ -237,7 +242,12 @@ def escalation_contacts(incident: Incident, groups: list[str]) -> list[str]:
     """E-mail addresses of the matched groups' escalation contacts in the incident's protocol
     (a contact that names a team rather than an address gets no e-mail)."""
     contacts = []
-    for group in incident.protocol_version.config.get("keyword_groups") or []:
+    keyword_groups = (
+        ProtocolVersion.objects.filter(pk=incident.protocol_version_id)
+        .values_list("config__keyword_groups", flat=True)
+        .first()
+    )
+    for group in keyword_groups or []:
         contact = (group.get("escalation_contact") or "").strip()
         if group.get("key") in groups and contact and contact not in contacts:
             try:

@@ -54,8 +54,17 @@ class SweepResult:
 def sla_policy(config: dict[str, Any] | None = None) -> SlaPolicy:
     """The SLA options and per-severity minutes of `config` (default: the active protocol)."""
     if config is None:
-        version = ProtocolVersion.objects.filter(status=ProtocolStatus.ACTIVE).first()
-        config = version.config if version else {}
+        # Only the two sections: the whole document (lexicons) is large.
+        sections = (
+            ProtocolVersion.objects.filter(status=ProtocolStatus.ACTIVE)
+            .values("config__sla", "config__policies")
+            .first()
+        ) or {}
+        config = {
+            name: sections[f"config__{name}"]
+            for name in ("sla", "policies")
+            if sections.get(f"config__{name}")
+        }
     options = section(config, "sla")
     minutes = {
         severity: int(policy["sla_minutes"])
