@@ -185,13 +185,13 @@ def _queue_filter(viewer: InboxViewer, queue: str) -> Q:
 def inbox_counts(viewer: InboxViewer) -> dict[str, int]:
     """Open incidents per queue, in one query."""
     team = _team_scope(viewer)
-    return open_live_incidents().aggregate(
-        **{
-            InboxQueue.MINE.value: Count("pk", filter=Q(owner_id=viewer.user_id)),
-            InboxQueue.TEAM.value: Count("pk", filter=team),
-            InboxQueue.UNASSIGNED.value: Count("pk", filter=team & Q(owner__isnull=True)),
-        }
+    # Aggregate names must not clash with fields ("team"), hence the prefix.
+    counted = open_live_incidents().aggregate(
+        count_mine=Count("pk", filter=Q(owner_id=viewer.user_id)),
+        count_team=Count("pk", filter=team),
+        count_unassigned=Count("pk", filter=team & Q(owner__isnull=True)),
     )
+    return {queue.value: counted[f"count_{queue.value}"] for queue in InboxQueue}
 
 
 class _EpochSeconds(Func):

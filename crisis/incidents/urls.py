@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from crisis.incidents.views import incident
+from crisis.incidents.views import inbox, incident
 
 app_name = "incidents"
 
@@ -20,4 +20,6 @@ urlpatterns = [
     path("<int:pk>/correct-class/", incident.correct_class, name="correct_class"),
     path("<int:pk>/author-flags/", incident.author_flags, name="author_flags"),
     path("corrections/export/", incident.export_corrections, name="export_corrections"),
+    # The inbox page itself is the root "inbox" URL (crisis.views.workspaces).
+    path("inbox/act/", inbox.inbox_act, name="inbox_act"),
 ]

@@ -3,15 +3,12 @@
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 
+from crisis.incidents.views import inbox as incident_inbox
 from crisis.roles import Perm
 from crisis.views.rendering import render_page_or_partial
 
-
-@permission_required(Perm.TRIAGE, raise_exception=True)
-def inbox(request: HttpRequest) -> HttpResponse:
-    return render_page_or_partial(
-        request, "crisis/inbox.html", "crisis/partials/inbox_list.html", {"incidents": []}
-    )
+# The manager's home is the incidents inbox (its queues, filters and keys live there).
+inbox = incident_inbox.inbox
 
 
 @permission_required(Perm.APPROVE_REPLIES, raise_exception=True)
