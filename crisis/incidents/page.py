@@ -243,11 +243,17 @@ def sla_clock(incident: Incident, now: datetime) -> tuple[str, bool]:
     return clock, seconds < 0
 
 
+def _unless_in(mention: Mention | None, ids: set[int]) -> Mention | None:
+    """The mention, unless the thread already shows it (the incident started the topic)."""
+    return None if mention is None or mention.pk in ids else mention
+
+
 def page_context(incident: Incident, viewer: User, *, now: datetime) -> dict[str, Any]:
     """Everything the incident page shows, in a bounded number of queries."""
     entries = thread(incident)
     groups = matched_groups(incident, entries)
     clock, overdue = sla_clock(incident, now)
+    thread_ids = {entry.mention.pk for entry in entries}
     return {
         "incident": incident,
         "thread": entries,
@@ -255,8 +261,8 @@ def page_context(incident: Incident, viewer: User, *, now: datetime) -> dict[str
         "sla_clock": clock,
         "sla_overdue": overdue,
         "history": author_history(incident.author, incident),
-        "related": related_on_topic(incident, {entry.mention.pk for entry in entries}),
-        "first_on_topic": first_on_topic(incident),
+        "related": related_on_topic(incident, thread_ids),
+        "first_on_topic": _unless_in(first_on_topic(incident), thread_ids),
         "recommended_action": recommended_action(incident),
         "contacts": escalation_contacts(incident, groups),
         "severity_contacts": severity_contacts(incident),

@@ -374,3 +374,17 @@ def test_flags_outside_the_protocols_list_are_refused(client, care, case):
     case.author.refresh_from_db()
     assert case.author.flags == []
     assert not AuditEvent.objects.filter(verb="author.flags").exists()
+
+
+def test_the_first_mention_of_the_topic_is_not_repeated_when_the_incident_started_it(
+    client, supervisor
+):
+    case = incident()
+    case.topic = "billing"
+    case.save()
+    mention = case.first_mention
+    MentionTopic.objects.create(mention=mention, topic="billing", published_at=mention.published_at)
+    client.force_login(supervisor)
+    response = client.get(reverse("incidents:detail", args=[case.pk]))
+    assert response.context["first_on_topic"] is None
+    assert response.content.decode().count(mention.text) == 1
