@@ -97,7 +97,13 @@ class Incident(models.Model):
     sla_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
     sla_warned_at = models.DateTimeField(_("SLA warning sent"), null=True, blank=True)
     sla_breached_at = models.DateTimeField(_("SLA breached"), null=True, blank=True)
+    # The first public response ever (board metrics, exposure); a reopen does not clear it.
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    # Since when a public response is awaited: set on open and on reopen, cleared by the
+    # response. A reopened incident runs a new first-response clock against `sla_due_at`.
+    awaiting_response_since = models.DateTimeField(
+        _("awaiting a response since"), null=True, blank=True
+    )
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     close_reason = models.CharField(

@@ -300,14 +300,14 @@ def _alert_if_needed(incident: Incident, *, policy: dict[str, Any], now: datetim
     url = services.incident_url(incident)
 
     def tell() -> None:
-        from crisis.notifications.services import notify
-
-        notify(
-            users=get_user_model().objects.filter(pk__in=supervisor_ids),
+        # Once per incident (the alert is audited once), so the incident names the event.
+        services.notify_or_log(
+            incident_id=incident_id,
+            user_ids=supervisor_ids,
             kind="critical" if critical else "escalation",
             title=title,
             url=url,
-            dedupe_key=f"incident-{incident_id}-alert",
+            dedupe_key=f"incident:{incident_id}:alert",
             now=now,
         )
         for contact in contacts:

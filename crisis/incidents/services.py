@@ -13,7 +13,7 @@ from typing import Any
 from celery import current_app
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext, gettext_noop
 from kombu.exceptions import KombuError
@@ -40,6 +40,8 @@ from crisis.incidents.transitions import (
     require_supervisor,
     works_incidents,
 )
+from crisis.models import AuditEvent
+from crisis.notifications.services import notify
 from crisis.services.audit import record_audit_event
 from monitoring.models import Author, Mention
 from protocols.schema import section
@@ -180,6 +182,7 @@ def _open(mention: Mention, topics: list[str], *, now: datetime, team_id: int | 
         opened_score=_opened_score(mention),
         protocol_version=score.protocol_version,
         sla_due_at=now + timedelta(minutes=minutes) if minutes else None,
+        awaiting_response_since=now,
         reach=mention.author.followers,
         last_activity_at=now,
         origin=mention.origin,
@@ -253,7 +256,8 @@ def _reopen_for_mention(incident: Incident, mention: Mention, *, now: datetime) 
 def _apply_reopen(
     incident: Incident, *, actor: AbstractBaseUser | None, now: datetime, mention: Mention | None
 ) -> Incident:
-    """The author is back: a fresh first-response clock from now; the owner keeps the case."""
+    """The author is back: a fresh first-response clock from now, awaiting a new public
+    response (the first-ever response time is kept for the board); the owner keeps the case."""
     check_transition(incident, IncidentState.REOPENED)
     before = _snapshot(incident)
     minutes = sla_minutes(incident.protocol_version.config, incident.severity)
@@ -265,18 +269,19 @@ def _apply_reopen(
     incident.sla_due_at = now + timedelta(minutes=minutes) if minutes else None
     incident.sla_warned_at = None
     incident.sla_breached_at = None
+    incident.awaiting_response_since = now
     incident.last_activity_at = now
     incident.save()
     after = _snapshot(incident)
     if mention is not None:
         after["mention"] = mention.pk
-    record_audit_event(
+    event = record_audit_event(
         actor=actor, verb="incident.reopen", target=incident, before=before, after=after
     )
     if incident.owner_id is None:
         _route_after_commit(incident)
     else:
-        _notify_after_commit(
+        notify_after_commit(
             user_ids=[incident.owner_id],
             kind="assigned",
             title=(
@@ -284,6 +289,7 @@ def _apply_reopen(
                 {"id": incident.pk},
             ),
             incident=incident,
+            dedupe_key=event_key(incident, "reopened", event),
             now=now,
         )
     return incident
@@ -348,7 +354,7 @@ def hand_back_incident(
         if actor is not None:
             require_can_act(actor, incident)
         previous_owner = incident.owner_id
-        _move(
+        event = _move(
             actor=actor,
             incident=incident,
             to_state=IncidentState.NEW,
@@ -359,11 +365,12 @@ def hand_back_incident(
         )
         _route_after_commit(incident)
         if previous_owner is not None and (actor is None or actor.pk != previous_owner):
-            _notify_after_commit(
+            notify_after_commit(
                 user_ids=[previous_owner],
                 kind="handback",
                 title=(gettext_noop("Incident #%(id)s went back to routing"), {"id": incident.pk}),
                 incident=incident,
+                dedupe_key=event_key(incident, "handback", event),
                 now=now,
             )
     return incident
@@ -375,13 +382,14 @@ def start_progress(*, actor: AbstractBaseUser, incident: Incident, now: datetime
         require_can_act(actor, incident)
         check_transition(incident, IncidentState.IN_PROGRESS)
         _require_owner(incident)
-        return _move(
+        _move(
             actor=actor,
             incident=incident,
             to_state=IncidentState.IN_PROGRESS,
             now=now,
             verb="incident.start",
         )
+    return incident
 
 
 def escalate_incident(
@@ -391,7 +399,7 @@ def escalate_incident(
     with transaction.atomic():
         incident = _locked(incident)
         require_can_act(actor, incident)
-        _move(
+        event = _move(
             actor=actor,
             incident=incident,
             to_state=IncidentState.ESCALATED,
@@ -399,7 +407,7 @@ def escalate_incident(
             verb="incident.escalate",
             extra={"note": note},
         )
-        _notify_after_commit(
+        notify_after_commit(
             user_ids=[pk for pk in _supervisor_ids() if pk != actor.pk],
             kind="escalation",
             title=(
@@ -408,6 +416,7 @@ def escalate_incident(
             ),
             body=note,
             incident=incident,
+            dedupe_key=event_key(incident, "escalation", event),
             now=now,
         )
     return incident
@@ -416,20 +425,33 @@ def escalate_incident(
 def record_first_response(
     *, actor: AbstractBaseUser | None, incident: Incident, now: datetime
 ) -> Incident:
-    """A public reply went out: the incident is replied and the first-response time kept."""
+    """A public reply went out: the incident is replied and its first-response clock stops.
+    The first-ever response time is kept; a reply past the deadline records the breach (the
+    sweep runs once a minute and may not have seen it)."""
     with transaction.atomic():
         incident = _locked(incident)
         if actor is not None:
             require_can_act(actor, incident)
-        changes = {} if incident.first_response_at else {"first_response_at": now}
-        return _move(
+        _move(
             actor=actor,
             incident=incident,
             to_state=IncidentState.REPLIED,
             now=now,
             verb="incident.reply",
-            changes=changes,
+            changes=_response_changes(incident, now=now),
         )
+    return incident
+
+
+def _response_changes(incident: Incident, *, now: datetime) -> dict[str, Any]:
+    changes: dict[str, Any] = {"awaiting_response_since": None}
+    if incident.first_response_at is None:
+        changes["first_response_at"] = now
+    awaited = incident.awaiting_response_since is not None or incident.first_response_at is None
+    late = incident.sla_due_at is not None and now > incident.sla_due_at
+    if awaited and late and incident.sla_breached_at is None:
+        changes["sla_breached_at"] = incident.sla_due_at
+    return changes
 
 
 def resolve_incident(
@@ -438,7 +460,7 @@ def resolve_incident(
     with transaction.atomic():
         incident = _locked(incident)
         require_can_act(actor, incident)
-        return _move(
+        _move(
             actor=actor,
             incident=incident,
             to_state=IncidentState.RESOLVED,
@@ -447,6 +469,7 @@ def resolve_incident(
             changes={"resolved_at": now},
             extra={"note": note},
         )
+    return incident
 
 
 def close_incident(
@@ -463,7 +486,7 @@ def close_incident(
                 gettext("Nobody replied to incident #%(id)s: say why it is closed.")
                 % {"id": incident.pk}
             )
-        return _move(
+        _move(
             actor=actor,
             incident=incident,
             to_state=IncidentState.CLOSED,
@@ -471,6 +494,7 @@ def close_incident(
             verb="incident.close",
             changes={"closed_at": now, "close_reason": reason, "close_note": note},
         )
+    return incident
 
 
 def reopen_incident(*, actor: AbstractBaseUser, incident: Incident, now: datetime) -> Incident:
@@ -557,8 +581,9 @@ def _move(
     verb: str,
     changes: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
-) -> Incident:
-    """Check the table, apply the state and field changes, save and audit."""
+) -> AuditEvent:
+    """Check the table, apply the state and field changes, save and audit; returns the audit
+    event (its id names the change in notification dedupe keys)."""
     check_transition(incident, to_state)
     before = _snapshot(incident)
     incident.state = to_state
@@ -570,8 +595,7 @@ def _move(
     after.update({key: value for key, value in (extra or {}).items() if value})
     if "close_reason" in (changes or {}):
         after["close_reason"] = incident.close_reason
-    record_audit_event(actor=actor, verb=verb, target=incident, before=before, after=after)
-    return incident
+    return record_audit_event(actor=actor, verb=verb, target=incident, before=before, after=after)
 
 
 def _set_owner(
@@ -591,7 +615,7 @@ def _set_owner(
             gettext("Incident #%(id)s already belongs to %(user)s.")
             % {"id": incident.pk, "user": to_user.get_username()}
         )
-    _move(
+    event = _move(
         actor=actor,
         incident=incident,
         to_state=IncidentState.ASSIGNED,
@@ -600,11 +624,12 @@ def _set_owner(
         changes={"owner": to_user.pk},
     )
     if actor is None or actor.pk != to_user.pk:
-        _notify_after_commit(
+        notify_after_commit(
             user_ids=[to_user.pk],
             kind="assigned",
             title=(gettext_noop("Incident #%(id)s assigned to you"), {"id": incident.pk}),
             incident=incident,
+            dedupe_key=event_key(incident, f"assigned:{to_user.pk}", event),
             now=now,
         )
     return incident
@@ -644,37 +669,79 @@ def incident_url(incident: Incident) -> str:
         return ""
 
 
-def _notify_after_commit(
+def event_key(incident: Incident, what: str, event: AuditEvent) -> str:
+    """A notification dedupe key naming one event of the incident (its audit event): the same
+    event told twice (a retried task, a callback run again) is stored once, while a later event
+    of the same kind is told again."""
+    return f"incident:{incident.pk}:{what}:{event.pk}"
+
+
+def notify_after_commit(
     *,
     user_ids: list[int],
     kind: str,
     title: Any,
     incident: Incident,
+    dedupe_key: str,
     now: datetime,
     body: Any = "",
 ) -> None:
     """Tell people once the change is committed (nothing is said about a change rolled back)."""
     if not user_ids:
         return
-    try:
-        from crisis.notifications.services import notify
-    except ImportError:  # the notifications app is optional for this stage
-        return
-    origin = incident.origin
-    url = incident_url(incident)
+    incident_id, origin, url = incident.pk, incident.origin, incident_url(incident)
 
     def send() -> None:
+        notify_or_log(
+            incident_id=incident_id,
+            user_ids=user_ids,
+            kind=kind,
+            title=title,
+            body=body,
+            url=url,
+            dedupe_key=dedupe_key,
+            now=now,
+            origin=origin,
+        )
+
+    transaction.on_commit(send, robust=True)
+
+
+def notify_or_log(
+    *,
+    incident_id: int,
+    user_ids: list[int],
+    kind: str,
+    title: Any,
+    url: str,
+    dedupe_key: str,
+    now: datetime,
+    origin: str = LIVE_ORIGIN,
+    body: Any = "",
+) -> bool:
+    """notify() from an on_commit callback. The change is committed by then and nobody is left
+    to raise to, so a database error is logged on one line naming what was not told."""
+    try:
         notify(
             users=get_user_model().objects.filter(pk__in=user_ids),
             kind=kind,
             title=title,
             body=body,
             url=url,
+            dedupe_key=dedupe_key,
             now=now,
             origin=origin,
         )
-
-    transaction.on_commit(send, robust=True)
+    except DatabaseError as error:
+        logger.error(
+            "incident %s: %s notification %s not stored (%s)",
+            incident_id,
+            kind,
+            dedupe_key,
+            str(error).splitlines()[0] if str(error) else type(error).__name__,
+        )
+        return False
+    return True
 
 
 def _route_after_commit(incident: Incident) -> None:

@@ -5,6 +5,10 @@ records the breach, tells the supervisors and hands a breached incident back to 
 The warning moment is `sla_due_at - (1 - warn_at_fraction) times the severity's SLA minutes` of the
 active protocol: counted back from the deadline, so a reopened incident (fresh deadline) and
 one whose severity rose (earlier deadline) warn at the right time too.
+
+A reopened incident awaits a NEW first response (`awaiting_response_since` is set again), so
+its clock runs, warns and breaches on the fresh deadline; `first_response_at` keeps the
+first-ever response for the board.
 """
 
 from dataclasses import dataclass, field
@@ -89,14 +93,27 @@ def warn_at(incident: Incident, policy: SlaPolicy) -> datetime | None:
     return incident.sla_due_at - before
 
 
+def is_awaiting_response(incident: Incident) -> bool:
+    """Never answered, or reopened since its last answer: the first-response clock runs."""
+    return incident.awaiting_response_since is not None or incident.first_response_at is None
+
+
+def awaiting_response() -> Q:
+    """is_awaiting_response() as a database condition."""
+    return Q(awaiting_response_since__isnull=False) | Q(first_response_at__isnull=True)
+
+
 def sla_status(incident: Incident, *, now: datetime, policy: SlaPolicy | None = None) -> str:
     """ "met" (answered in time), "breached" (late or unanswered past the deadline),
     "warning" (past the warning moment) or "ok" (also when there is no deadline)."""
     due = incident.sla_due_at
     if due is None:
         return SlaStatus.OK
-    if incident.first_response_at is not None:
-        return SlaStatus.MET if incident.first_response_at <= due else SlaStatus.BREACHED
+    if not is_awaiting_response(incident):
+        # A late answer after a reopen is known by its recorded breach (the first-ever
+        # response predates the reopened clock).
+        late = incident.sla_breached_at is not None or incident.first_response_at > due
+        return SlaStatus.BREACHED if late else SlaStatus.MET
     if incident.sla_breached_at is not None or now >= due:
         return SlaStatus.BREACHED
     warning = warn_at(incident, policy or sla_policy())
@@ -108,7 +125,7 @@ def sla_status(incident: Incident, *, now: datetime, policy: SlaPolicy | None = 
 def seconds_left(incident: Incident, *, now: datetime) -> int | None:
     """Seconds until the first-response deadline (negative once past; None when answered or
     without a deadline): what the live countdown shows."""
-    if incident.sla_due_at is None or incident.first_response_at is not None:
+    if incident.sla_due_at is None or not is_awaiting_response(incident):
         return None
     return int((incident.sla_due_at - now).total_seconds())
 
@@ -127,10 +144,11 @@ def _warning_condition(now: datetime, policy: SlaPolicy) -> Q:
 def sla_status_expression(*, now: datetime, policy: SlaPolicy | None = None) -> Case:
     """sla_status() as a database expression, for filtering and sorting the inbox."""
     policy = policy or sla_policy()
-    answered = Q(first_response_at__isnull=False)
+    answered = ~awaiting_response()
+    in_time = Q(sla_breached_at__isnull=True, first_response_at__lte=F("sla_due_at"))
     return Case(
         When(sla_due_at__isnull=True, then=Value(SlaStatus.OK)),
-        When(answered & Q(first_response_at__lte=F("sla_due_at")), then=Value(SlaStatus.MET)),
+        When(answered & in_time, then=Value(SlaStatus.MET)),
         When(answered, then=Value(SlaStatus.BREACHED)),
         When(
             Q(sla_breached_at__isnull=False) | Q(sla_due_at__lte=now),
@@ -152,9 +170,9 @@ def with_sla_status(queryset: QuerySet, *, now: datetime) -> QuerySet:
 
 def _unanswered() -> QuerySet:
     return Incident.objects.filter(
+        awaiting_response(),
         origin=LIVE_ORIGIN,
         state__in=OPEN_STATES,
-        first_response_at__isnull=True,
         sla_due_at__isnull=False,
         sla_breached_at__isnull=True,
     )
@@ -221,7 +239,7 @@ def _warn(incident_id: int, *, now: datetime, policy: SlaPolicy) -> bool:
             target=incident,
             after={"owner": incident.owner_id, "sla_due_at": incident.sla_due_at.isoformat()},
         )
-        _notify_after_commit(
+        services.notify_after_commit(
             user_ids=[incident.owner_id],
             kind="sla_warning",
             title=(
@@ -229,7 +247,7 @@ def _warn(incident_id: int, *, now: datetime, policy: SlaPolicy) -> bool:
                 {"id": incident.pk, "due": incident.sla_due_at},
             ),
             incident=incident,
-            dedupe_key=f"incident-{incident.pk}-sla-warning-{incident.sla_due_at.isoformat()}",
+            dedupe_key=sla_key(incident, "sla_warning"),
             now=now,
         )
     return True
@@ -250,7 +268,7 @@ def _breach(incident_id: int, *, now: datetime, policy: SlaPolicy) -> bool | Non
             target=incident,
             after={"owner": incident.owner_id, "sla_due_at": incident.sla_due_at.isoformat()},
         )
-        _notify_after_commit(
+        services.notify_after_commit(
             user_ids=list(routing.supervisors().values_list("pk", flat=True)),
             kind="sla_breach",
             title=(
@@ -258,7 +276,7 @@ def _breach(incident_id: int, *, now: datetime, policy: SlaPolicy) -> bool | Non
                 {"id": incident.pk, "due": incident.sla_due_at},
             ),
             incident=incident,
-            dedupe_key=f"incident-{incident.pk}-sla-breach-{incident.sla_due_at.isoformat()}",
+            dedupe_key=sla_key(incident, "sla_breach"),
             now=now,
         )
         # Escalated and awaiting-approval incidents are already in a supervisor's hands.
@@ -272,31 +290,7 @@ def _breach(incident_id: int, *, now: datetime, policy: SlaPolicy) -> bool | Non
     return hand_back
 
 
-def _notify_after_commit(
-    *,
-    user_ids: list[int],
-    kind: str,
-    title: Any,
-    incident: Incident,
-    dedupe_key: str,
-    now: datetime,
-) -> None:
-    if not user_ids:
-        return
-    url = services.incident_url(incident)
-
-    def tell() -> None:
-        from django.contrib.auth import get_user_model
-
-        from crisis.notifications.services import notify
-
-        notify(
-            users=get_user_model().objects.filter(pk__in=user_ids),
-            kind=kind,
-            title=title,
-            url=url,
-            dedupe_key=dedupe_key,
-            now=now,
-        )
-
-    transaction.on_commit(tell, robust=True)
+def sla_key(incident: Incident, what: str) -> str:
+    """A notification dedupe key naming the deadline warned or breached: once per deadline,
+    and again for a reopened incident's new one."""
+    return f"incident:{incident.pk}:{what}:{incident.sla_due_at.isoformat()}"
