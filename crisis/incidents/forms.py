@@ -14,6 +14,7 @@ from crisis.incidents.selectors import (
     SlaStatus,
     assignable_people,
 )
+from monitoring.connectors.boundary import clean_text
 from monitoring.platforms import Platform
 from protocols.scoring.types import AuthorFlag, Severity, TriageClass
 
@@ -167,8 +168,17 @@ class InboxActionForm(forms.Form):
 REASON_MAX_LENGTH = 2000
 
 
+class PlainTextField(forms.CharField):
+    """Typed text Postgres can store: a lone surrogate (an encoding accident) becomes U+FFFD;
+    NUL is refused by CharField's own validator."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return clean_text(value) if "\x00" not in value else value
+
+
 def _reason(label, *, required: bool = True, help_text: str = "") -> forms.CharField:
-    return forms.CharField(
+    return PlainTextField(
         label=label,
         required=required,
         max_length=REASON_MAX_LENGTH,

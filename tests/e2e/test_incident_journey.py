@@ -155,7 +155,7 @@ def test_a_pushed_mention_becomes_an_incident_worked_with_the_keyboard_and_audit
         sign_in(audit, live_server.url, "journey-boss")
         audit.wait_for_url(re.compile(r"/approvals/"))
         audit.goto(f"{live_server.url}/audit/?object_id={incident.pk}&verb=incident.")
-        for verb in ("incident.open", "incident.take", "incident.correct_class"):
+        for verb in ("incident.open", "incident.route", "incident.take", "incident.correct_class"):
             expect(audit.get_by_text(verb, exact=True).first).to_be_visible()
         screenshot(audit, "incident-journey-audit")
     finally:

@@ -7,10 +7,17 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
+from crisis.incidents import services
+from crisis.incidents.forms import AuthorFlagsForm, CorrectClassForm
 from crisis.incidents.models import IncidentMention, IncidentState, TriageCorrection
+from crisis.incidents.transitions import InvalidTransition
 from crisis.models import AuditEvent
 from monitoring.models import Author
+from monitoring.services import set_author_flags
 from protocols.models import MentionTopic
 from tests.incidents.factories import NOW, author, incident, manager, scored_mention, team
 
@@ -388,3 +395,45 @@ def test_the_first_mention_of_the_topic_is_not_repeated_when_the_incident_starte
     response = client.get(reverse("incidents:detail", args=[case.pk]))
     assert response.context["first_on_topic"] is None
     assert response.content.decode().count(mention.text) == 1
+
+
+# --- any input at the page's form boundary: a clean refusal or a stored value, never an error --
+
+_typed = st.text(max_size=300) | st.builds(
+    lambda head, tail: f"{head}\ud800{tail}", st.text(max_size=40), st.text(max_size=40)
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(to_class=_typed, reason=_typed)
+@example(to_class="question", reason="asks how\ud800")
+def test_any_class_correction_is_refused_cleanly_or_stored(to_class, reason):
+    owner = manager("prop-owner")
+    case = incident(state=IncidentState.ASSIGNED, owner=owner)
+    form = CorrectClassForm(
+        {"correct-to_class": to_class, "correct-reason": reason}, prefix="correct"
+    )
+    if not form.is_valid():
+        return
+    try:
+        services.correct_triage_class(actor=owner, incident=case, now=NOW, **form.cleaned_data)
+    except InvalidTransition:
+        return
+    stored = TriageCorrection.objects.get(incident=case)
+    assert stored.reason == form.cleaned_data["reason"].strip()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(flags=st.lists(_typed, max_size=6), reason=_typed)
+@example(flags=["customer", "customer"], reason="client\ud800")
+def test_any_author_flags_are_refused_cleanly_or_stored(flags, reason):
+    cm = manager("prop-cm")
+    case = incident()
+    form = AuthorFlagsForm(
+        MultiValueDict({"flags-flags": flags, "flags-reason": [reason]}), prefix="flags"
+    )
+    if not form.is_valid():
+        return
+    set_author_flags(actor=cm, author=case.author, **form.cleaned_data)
+    case.author.refresh_from_db()
+    assert case.author.flags == sorted(set(form.cleaned_data["flags"]))
