@@ -16,6 +16,7 @@ from crisis.incidents.selectors import (
 )
 from monitoring.connectors.boundary import clean_text
 from monitoring.platforms import Platform
+from monitoring.text import DETECTABLE_LANGUAGES
 from protocols.scoring.types import AuthorFlag, Severity, TriageClass
 
 # At most this many incidents in one bulk action (the 100-row page).
@@ -27,11 +28,9 @@ def _any(label: str, choices) -> list[tuple[str, str]]:
     return [("", label), *choices]
 
 
-# Mention languages are ISO codes; Django's list names them (translated) for the select.
-LANGUAGE_CHOICES = sorted(
-    ((code, name) for code, name in global_settings.LANGUAGES if "-" not in code),
-    key=lambda item: item[0],
-)
+# The languages monitoring detects (platforms mostly state the same ones), named by Django.
+_LANGUAGE_NAMES = dict(global_settings.LANGUAGES)
+LANGUAGE_CHOICES = [(code, _(_LANGUAGE_NAMES.get(code, code))) for code in DETECTABLE_LANGUAGES]
 
 
 class InboxFilterForm(forms.Form):
