@@ -217,6 +217,13 @@ CELERY_BEAT_SCHEDULE["hand-back-at-shift-end"] = {
     "schedule": 60.0,
     "options": {"expires": 50},
 }
+# The unassigned queue is routed again: it drains as managers come on shift or get room, and
+# incidents whose routing task was lost (broker down at open) are routed.
+CELERY_BEAT_SCHEDULE["route-waiting-incidents"] = {
+    "task": "crisis.incidents.tasks.route_waiting_incidents",
+    "schedule": 60.0,
+    "options": {"expires": 50},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Monitoring -------------------------------------------------------------------------

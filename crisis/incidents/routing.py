@@ -110,20 +110,38 @@ def eligible_managers(
     if needs.language:
         skills &= Q(profile__languages__contains=[needs.language])
     return (
-        get_user_model()
-        .objects.filter(pk__in=managers_on_shift(now).values("pk"))
+        managers_with_room(now=now, default_capacity=default_capacity)
         .filter(skills)
         .exclude(pk__in=list(exclude))
         .annotate(
-            load=Count("owned_incidents", filter=open_load_filter("owned_incidents__")),
             newest_incident=Max(
                 "owned_incidents__pk", filter=Q(owned_incidents__origin=LIVE_ORIGIN)
             ),
+        )
+        .order_by("load", F("newest_incident").asc(nulls_first=True), "pk")
+    )
+
+
+def managers_with_room(*, now: datetime, default_capacity: int) -> QuerySet:
+    """Active community managers on shift with room for one more incident, whatever their
+    skills; `load` and `capacity` are annotated."""
+    return (
+        get_user_model()
+        .objects.filter(pk__in=managers_on_shift(now).values("pk"))
+        .annotate(
+            load=Count("owned_incidents", filter=open_load_filter("owned_incidents__")),
             capacity=Coalesce(F("profile__max_open_incidents"), Value(default_capacity)),
         )
         .filter(load__lt=F("capacity"))
-        .order_by("load", F("newest_incident").asc(nulls_first=True), "pk")
     )
+
+
+def serves(needs: Needs, languages: list[str] | None, platforms: list[str] | None) -> bool:
+    """eligible_managers' skill rule for one manager's profile (no profile: serves nothing)."""
+    if languages is None or platforms is None:
+        return False
+    platform_ok = not platforms or needs.platform in platforms
+    return platform_ok and (not needs.language or needs.language in languages)
 
 
 def handed_back_from(incident: Incident) -> tuple[int, ...]:
@@ -146,12 +164,16 @@ def handed_back_from(incident: Incident) -> tuple[int, ...]:
 # --- routing ----------------------------------------------------------------------------------
 
 
-def route_incident(*, incident_id: int, now: datetime) -> Incident | None:
+def route_incident(
+    *, incident_id: int, now: datetime, audit_unassigned: bool = True
+) -> Incident | None:
     """Give an unowned live incident to the best eligible manager (or the on-call supervisor
     outside every shift), alert supervisors and contacts when the policy says so.
 
     Returns the incident when this call decided it (assigned or left unassigned), None when
-    there was nothing to do: another worker holds it, it has an owner, it is a run's."""
+    there was nothing to do: another worker holds it, it has an owner, it is a run's.
+    `audit_unassigned=False` (the waiting sweep) records only decisions that change something,
+    so a minute-by-minute retry does not fill the audit log."""
     with transaction.atomic():
         incident = (
             Incident.objects.select_for_update(skip_locked=True, of=("self",))
@@ -168,17 +190,18 @@ def route_incident(*, incident_id: int, now: datetime) -> Incident | None:
             return None
         policy = routing_policy()
         owner, rule, load = _choose_and_assign(incident, policy=policy, now=now)
-        record_audit_event(
-            actor=None,
-            verb="incident.route",
-            target=incident,
-            after={
-                "rule": rule,
-                "owner": owner.pk if owner else None,
-                "team": incident.team_id,
-                "load": load,
-            },
-        )
+        if owner is not None or audit_unassigned:
+            record_audit_event(
+                actor=None,
+                verb="incident.route",
+                target=incident,
+                after={
+                    "rule": rule,
+                    "owner": owner.pk if owner else None,
+                    "team": incident.team_id,
+                    "load": load,
+                },
+            )
         _alert_if_needed(incident, policy=policy, now=now)
     incident.refresh_from_db()
     return incident
@@ -223,6 +246,62 @@ def _assign_within_capacity(
             incident.team_id = profile.team_id
         services.assign_incident(actor=None, incident=incident, to_user=candidate, now=now)
         return load + 1
+
+
+# --- the waiting queue -----------------------------------------------------------------------
+
+
+def waiting_incidents() -> QuerySet:
+    """Live incidents nobody owns that routing may give, oldest first: nobody was eligible,
+    their routing task was lost (broker down at open), or another worker held them."""
+    return Incident.objects.filter(
+        origin=LIVE_ORIGIN, owner__isnull=True, state__in=ROUTABLE_STATES
+    ).order_by("opened_at", "pk")
+
+
+def route_waiting_incidents(*, now: datetime, limit: int = 100) -> list[int]:
+    """Beat: route the waiting queue again, so it drains to managers as they come on shift
+    or get room. Returns the ids assigned. Only incidents someone could take now are tried
+    (at most `limit`, oldest first), so ones nobody can serve neither cost a routing each
+    minute nor hold back the newer ones behind them."""
+    policy = routing_policy()
+    assigned = []
+    for incident_id in takeable_waiting_ids(now=now, policy=policy, limit=limit):
+        incident = route_incident(incident_id=incident_id, now=now, audit_unassigned=False)
+        if incident is not None and incident.owner_id is not None:
+            assigned.append(incident_id)
+    return assigned
+
+
+def takeable_waiting_ids(*, now: datetime, policy: dict[str, Any], limit: int) -> list[int]:
+    """Waiting incidents, oldest first, that a manager on shift with room has the skills for,
+    or that go to the on-call supervisor outside every shift."""
+    skills = list(
+        managers_with_room(
+            now=now, default_capacity=int(policy["max_open_per_manager"])
+        ).values_list("profile__languages", "profile__platforms")
+    )
+    on_call = not teams_on_shift(now) and on_call_supervisor(now) is not None
+    if not skills and not on_call:
+        return []
+    rows = waiting_incidents().values_list(
+        "pk",
+        "severity",
+        "opened_score__language",
+        "first_mention__language",
+        "first_mention__platform",
+    )
+    takeable: list[int] = []
+    for pk, severity, scored_language, mention_language, platform in rows.iterator(chunk_size=2000):
+        needs = Needs(
+            language=_primary_language(scored_language or mention_language), platform=platform
+        )
+        for_on_call = on_call and severity in policy["oncall_outside_shifts_severities"]
+        if for_on_call or any(serves(needs, *profile) for profile in skills):
+            takeable.append(pk)
+            if len(takeable) >= limit:
+                break
+    return takeable
 
 
 # --- alerts -----------------------------------------------------------------------------------

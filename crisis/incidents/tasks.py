@@ -46,6 +46,21 @@ def route_incident(incident_id: int) -> None:
 
 
 @shared_task(
+    name="crisis.incidents.tasks.route_waiting_incidents",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=30,
+    max_retries=3,  # the next beat tick sweeps again anyway
+)
+def route_waiting_incidents() -> int:
+    """Beat, every minute: the unassigned queue drains to managers as they come on shift (and
+    incidents whose routing task was lost or skipped get routed)."""
+    return len(routing.route_waiting_incidents(now=timezone.now()))
+
+
+@shared_task(
     name="crisis.incidents.tasks.sweep_sla",
     acks_late=True,
     ignore_result=True,
