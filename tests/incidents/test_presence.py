@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crisis.incidents import presence
@@ -136,3 +138,15 @@ def test_the_owner_cannot_ask_themselves_for_a_hand_over():
     case = incident(state=IncidentState.ASSIGNED, owner=owner, of=care)
     with pytest.raises(InvalidTransition):
         presence.request_hand_over(actor=owner, incident=case, now=NOW)
+
+
+def test_the_presence_poll_costs_no_query_beyond_sign_in_and_the_incident(client, supervisor):
+    case = incident()
+    client.force_login(supervisor)
+    url = reverse("incidents:presence", args=[case.pk])
+    client.get(url, headers={"HX-Request": "true"})
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url, headers={"HX-Request": "true"})
+    tables = [query["sql"].split(" FROM ")[1].split()[0] for query in queries.captured_queries]
+    assert '"protocols_crisissuggestion"' not in tables
+    assert len(queries) <= 5  # session, user, two permission lookups, the incident

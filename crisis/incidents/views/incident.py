@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
@@ -65,6 +66,7 @@ def _render_page(request: HttpRequest, incident: Incident, forms: dict | None = 
         incident_id=incident.pk, viewer_id=request.user.pk, now=now
     )
     context["poll_seconds"] = presence.POLL_SECONDS
+    context["viewer_id"] = request.user.pk
     return render(request, "incidents/incident.html", context, status=status)
 
 
@@ -85,12 +87,14 @@ def presence_poll(request: HttpRequest, pk: int) -> HttpResponse:
     presence.mark_present(incident_id=incident.pk, user_id=request.user.pk, now=now)
     context = {
         "incident": incident,
+        "viewer_id": request.user.pk,
         "others_present": presence.others_present(
             incident_id=incident.pk, viewer_id=request.user.pk, now=now
         ),
-        "poll_seconds": presence.POLL_SECONDS,
     }
-    return render(request, "incidents/partials/incident_presence.html", context)
+    # Without the request: every open page polls this, and the context processors (the
+    # navigation, the suggestions banner) would cost queries the fragment never shows.
+    return HttpResponse(render_to_string("incidents/partials/incident_presence.html", context))
 
 
 def _perform(
