@@ -84,14 +84,12 @@
   });
 
   // Remember which control had the focus before htmx replaces the list, to give it back.
-  document.body.addEventListener("htmx:beforeSwap", (event) => {
-    if (event.detail.target !== list) return;
+  list.addEventListener("htmx:beforeSwap", () => {
     const active = document.activeElement;
     focusedId = active && list.contains(active) && active.id ? active.id : null;
   });
-  document.body.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target === list) restoreAfterRefresh();
-  });
+  list.addEventListener("htmx:afterSwap", restoreAfterRefresh);
+  list.addEventListener("htmx:afterSettle", restoreAfterRefresh);
 
   function countdown(seconds) {
     const sign = seconds < 0 ? "-" : "";
