@@ -3,6 +3,7 @@ inbox's queues, filters, sorts and counts (one query per list, whatever the page
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -12,17 +13,15 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    FloatField,
-    Func,
     OuterRef,
     Q,
     QuerySet,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext_lazy as _
 
+from crisis.incidents.exposure import exposure_expression
 from crisis.incidents.models import (
     LIVE_ORIGIN,
     OPEN_STATES,
@@ -33,9 +32,10 @@ from crisis.incidents.models import (
 from crisis.people.models import Profile, Team
 from crisis.roles import Perm
 from monitoring.models import Mention
-from protocols.models import ProtocolStatus, ProtocolVersion
-from protocols.schema import section
 from protocols.scoring.types import Severity
+
+if TYPE_CHECKING:
+    from crisis.incidents.sla import SlaPolicy
 
 
 def default_team_id() -> int | None:
@@ -109,10 +109,12 @@ class InboxQueue(models.TextChoices):
 
 
 class SlaStatus(models.TextChoices):
-    ON_TIME = "on_time", _("On time")
+    """The labels of crisis.incidents.sla's statuses (the one definition of each)."""
+
+    OK = "ok", _("On time")
     WARNING = "warning", _("Due soon")
     BREACHED = "breached", _("Breached")
-    NO_DEADLINE = "none", _("No deadline")
+    MET = "met", _("Answered in time")
 
 
 class InboxSort(models.TextChoices):
@@ -150,16 +152,6 @@ def inbox_viewer(user: AbstractBaseUser) -> InboxViewer:
     )
 
 
-def sla_warn_fraction() -> float:
-    """The active protocol's "warn at" fraction of the SLA (one small query)."""
-    config_sla = (
-        ProtocolVersion.objects.filter(status=ProtocolStatus.ACTIVE)
-        .values_list("config__sla", flat=True)
-        .first()
-    )
-    return float((config_sla or section({}, "sla"))["warn_at_fraction"])
-
-
 def open_live_incidents() -> QuerySet[Incident]:
     """Incidents that still need work; a replay's or drill's never reach a live inbox."""
     return Incident.objects.filter(origin=LIVE_ORIGIN, state__in=OPEN_STATES)
@@ -194,50 +186,6 @@ def inbox_counts(viewer: InboxViewer) -> dict[str, int]:
     return {queue.value: counted[f"count_{queue.value}"] for queue in InboxQueue}
 
 
-class _EpochSeconds(Func):
-    """Seconds in a Postgres interval."""
-
-    template = "EXTRACT(EPOCH FROM %(expressions)s)"
-    output_field = FloatField()
-
-
-def exposure_expression(now: datetime) -> Greatest:
-    """Reach x minutes unanswered in public, as Incident.exposure(now) computes it, in SQL."""
-    until = Coalesce(F("first_response_at"), Value(now))
-    minutes = _EpochSeconds(until - F("opened_at")) / Value(60.0)
-    reach = Coalesce(F("reach"), Value(0), output_field=FloatField())
-    return Greatest(reach * minutes, Value(0.0), output_field=FloatField())
-
-
-def _warn_at_expression(warn_fraction: float) -> models.ExpressionWrapper:
-    return models.ExpressionWrapper(
-        F("opened_at") + (F("sla_due_at") - F("opened_at")) * Value(warn_fraction),
-        output_field=models.DateTimeField(),
-    )
-
-
-def sla_status_filter(status: str, *, now: datetime, warn_fraction: float) -> Q:
-    """Open incidents in an SLA status: breached past the deadline, due soon past the
-    protocol's warning fraction of it, on time before that."""
-    if status == SlaStatus.NO_DEADLINE:
-        return Q(sla_due_at__isnull=True)
-    if status == SlaStatus.BREACHED:
-        return Q(sla_due_at__lte=now)
-    if status == SlaStatus.WARNING:
-        return Q(sla_due_at__gt=now, sla_warn_at__lte=now)
-    return Q(sla_due_at__gt=now, sla_warn_at__gt=now)
-
-
-def sla_status_of(incident: Incident, *, now: datetime, warn_fraction: float) -> str:
-    """The same statuses for one incident already loaded (no query)."""
-    if incident.sla_due_at is None:
-        return SlaStatus.NO_DEADLINE
-    if incident.sla_due_at <= now:
-        return SlaStatus.BREACHED
-    warn_at = incident.opened_at + (incident.sla_due_at - incident.opened_at) * warn_fraction
-    return SlaStatus.WARNING if warn_at <= now else SlaStatus.ON_TIME
-
-
 # Most severe first: critical 3 ... low 0.
 _SEVERITY_RANK = Case(
     *(When(severity=severity, then=Value(rank)) for rank, severity in enumerate(Severity.ORDER)),
@@ -267,7 +215,7 @@ def _search_filter(search: str) -> Q:
 
 
 def inbox_incident_ids(
-    viewer: InboxViewer, filters: InboxFilters, *, now: datetime, warn_fraction: float
+    viewer: InboxViewer, filters: InboxFilters, *, now: datetime, policy: "SlaPolicy"
 ) -> QuerySet:
     """The ids of one queue's open incidents, filtered and sorted. Sorting ids alone (joins
     only where a filter needs them) keeps a page fast on a large queue; `inbox_rows` then
@@ -284,15 +232,18 @@ def inbox_incident_ids(
     if filters.state:
         incidents = incidents.filter(state=filters.state)
     if filters.sla_status:
-        incidents = incidents.alias(sla_warn_at=_warn_at_expression(warn_fraction)).filter(
-            sla_status_filter(filters.sla_status, now=now, warn_fraction=warn_fraction)
+        # Imported here: sla imports the services, which import this module.
+        from crisis.incidents.sla import sla_status_expression
+
+        incidents = incidents.alias(sla_state=sla_status_expression(now=now, policy=policy)).filter(
+            sla_state=filters.sla_status
         )
     if filters.search:
         incidents = incidents.alias(_matching_mention=_mentions_matching(filters.search)).filter(
             _search_filter(filters.search)
         )
     if filters.sort == InboxSort.EXPOSURE:
-        incidents = incidents.alias(exposure_value=exposure_expression(now))
+        incidents = incidents.alias(exposure_value=exposure_expression(now=now))
     return incidents.order_by(*_ordering(filters.sort)).values_list("pk", flat=True)
 
 

@@ -189,11 +189,12 @@ def listed(manager, params: dict) -> int:
     from django.utils.http import urlencode
 
     from crisis.incidents.forms import InboxFilterForm
-    from crisis.incidents.selectors import inbox_incident_ids, inbox_viewer, sla_warn_fraction
+    from crisis.incidents.selectors import inbox_incident_ids, inbox_viewer
+    from crisis.incidents.sla import sla_policy
 
     filters = InboxFilterForm(QueryDict(urlencode(params))).filters()
     ids = inbox_incident_ids(
-        inbox_viewer(manager), filters, now=timezone.now(), warn_fraction=sla_warn_fraction()
+        inbox_viewer(manager), filters, now=timezone.now(), policy=sla_policy()
     )
     return ids.count()
 

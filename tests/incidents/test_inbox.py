@@ -203,17 +203,26 @@ def test_search_matches_any_mention_of_the_thread(client, ana, care):
     assert rows(get(client, ana, q="cortaron la luz")) == [case.pk]
 
 
-def test_sla_filter_separates_on_time_due_soon_and_breached(client, ana, care, frozen):
-    # Due an hour after opening; the protocol warns at 80 % (48 minutes).
+def test_sla_filter_separates_on_time_due_soon_breached_and_answered(client, ana, care, frozen):
+    # High severity: due an hour after opening, warned 12 minutes before (80 %).
     on_time = incident(of=care, at=NOW)
     due_soon = incident(of=care, at=NOW - timedelta(minutes=50))
     breached = incident(of=care, at=NOW - timedelta(minutes=61))
-    no_deadline = incident(of=care)
-    Incident.objects.filter(pk=no_deadline.pk).update(sla_due_at=None)
-    assert rows(get(client, ana, sla="on_time")) == [on_time.pk]
+    answered = incident(
+        state=IncidentState.REPLIED,
+        of=care,
+        at=NOW - timedelta(minutes=30),
+        first_response_at=NOW - timedelta(minutes=1),
+    )
+    assert rows(get(client, ana, sla="ok")) == [on_time.pk]
     assert rows(get(client, ana, sla="warning")) == [due_soon.pk]
     assert rows(get(client, ana, sla="breached")) == [breached.pk]
-    assert rows(get(client, ana, sla="none")) == [no_deadline.pk]
+    assert rows(get(client, ana, sla="met")) == [answered.pk]
+
+
+def test_answered_incident_shows_no_countdown(client, ana, care, frozen):
+    incident(state=IncidentState.REPLIED, of=care, first_response_at=NOW)
+    assert "data-due=" not in get(client, ana).content.decode()
 
 
 def test_invalid_filter_value_is_ignored_and_reported(client, ana, care):

@@ -14,7 +14,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
-from crisis.incidents import services
+from crisis.incidents import services, sla
 from crisis.incidents.forms import BulkAction, InboxActionForm, InboxFilterForm
 from crisis.incidents.models import Incident, IncidentState
 from crisis.incidents.selectors import (
@@ -26,8 +26,6 @@ from crisis.incidents.selectors import (
     inbox_rows,
     inbox_viewer,
     mentions_found_since,
-    sla_status_of,
-    sla_warn_fraction,
 )
 from crisis.incidents.transitions import InvalidTransition
 from crisis.roles import Perm
@@ -107,14 +105,20 @@ def excerpt(text: str) -> str:
 
 
 def _row(
-    incident: Incident, viewer: InboxViewer, labels: _Labels, *, now: datetime, warn: float
+    incident: Incident,
+    viewer: InboxViewer,
+    labels: _Labels,
+    *,
+    now: datetime,
+    policy: sla.SlaPolicy,
 ) -> InboxRow:
-    due = incident.sla_due_at
-    seconds_left = int((due - now).total_seconds()) if due else None
+    seconds_left = sla.seconds_left(incident, now=now)
+    # The countdown runs only while a response is awaited (None once answered).
+    due = incident.sla_due_at if seconds_left is not None else None
     # The same rule as transitions.can_act, from the viewer already loaded: the queues only
     # hold the viewer's own incidents and their team's (every team's for a supervisor).
     mine_or_free = incident.owner_id in (None, viewer.user_id)
-    sla_status = sla_status_of(incident, now=now, warn_fraction=warn)
+    sla_state = sla.sla_status(incident, now=now, policy=policy)
     return InboxRow(
         incident=incident,
         id=str(incident.pk),
@@ -124,8 +128,8 @@ def _row(
         class_label=labels.triage_class.get(incident.triage_class, incident.triage_class),
         state_label=labels.state.get(incident.state, incident.state),
         platform_label=labels.platform.get(incident.author.platform, incident.author.platform),
-        sla_status=sla_status,
-        sla_label=labels.sla[sla_status],
+        sla_status=sla_state,
+        sla_label=labels.sla.get(sla_state, sla_state),
         due_iso=due.isoformat() if due else "",
         due_local=formats.date_format(timezone.localtime(due), "SHORT_DATETIME_FORMAT")
         if due
@@ -157,9 +161,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET or None)
     filters = form.filters()
     now = timezone.now()
-    warn = sla_warn_fraction()
+    policy = sla.sla_policy()
     viewer = inbox_viewer(request.user)
-    ids = inbox_incident_ids(viewer, filters, now=now, warn_fraction=warn)
+    ids = inbox_incident_ids(viewer, filters, now=now, policy=policy)
     page = Paginator(ids, form.page_size()).get_page(request.GET.get("page"))
     incidents = inbox_rows(list(page.object_list))
     counts = inbox_counts(viewer)
@@ -168,7 +172,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "form": form if form.is_bound else InboxFilterForm(),
         "filters": filters,
         "page": page,
-        "rows": [_row(incident, viewer, labels, now=now, warn=warn) for incident in incidents],
+        "rows": [_row(incident, viewer, labels, now=now, policy=policy) for incident in incidents],
         "counts": counts,
         "queues": [
             (queue, form.query_string(queue=queue.value), counts[queue.value])
