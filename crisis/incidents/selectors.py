@@ -209,7 +209,8 @@ def _search_filter(search: str) -> Q:
         | Q(_matching_mention=True)
     )
     number = search.removeprefix("#")
-    if number.isdigit() and len(number) < 18:
+    # isdigit() also accepts superscripts ("¹") that int() refuses; ASCII digits only.
+    if number.isascii() and number.isdigit() and len(number) < 18:
         found |= Q(pk=int(number))
     return found
 

@@ -39,8 +39,10 @@ def test_interface_switches_to_spanish_in_the_browser(page, live_server, transac
     create_demo_users()
     sign_in(page, live_server.url, "manager", "calma-manager")
     page.wait_for_url(re.compile(r"/inbox/$"))
-    page.get_by_label("Language").select_option("es")
-    page.get_by_role("button", name="Change").click()
+    # The inbox has a language filter too: the switcher is the one in the main navigation.
+    navigation = page.get_by_role("navigation", name="Main")
+    navigation.get_by_label("Language").select_option("es")
+    navigation.get_by_role("button", name="Change").click()
     page.get_by_role("heading", name="Bandeja").wait_for()
     assert "Nada que clasificar" in page.content()
     screenshot(page, "inbox-spanish")
