@@ -1,10 +1,11 @@
-"""The scoring stage never loses or doubles work (issue 9, acceptance 3 without the incidents).
+"""The scoring stage never loses or doubles work (issue 9, acceptance 3).
 
 Scores commit first; the surge detector's counts, crisis suggestions and the hand-off to
 incidents follow the commit. A batch delivered twice, two deliveries at once, a delivery cut
 between two topics, and a real worker SIGKILLed mid-batch: each mention is counted once,
-scored once, and no suggestion is doubled. `detector_counts` reads the detector's own state,
-so the incident stage's test can add its assertion beside these.
+scored once, and no suggestion is doubled; with the real incident stage behind the killed
+worker, every serious mention sits in exactly one incident. `detector_counts` reads the
+detector's own state.
 """
 
 import logging
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from crisis.incidents.models import IncidentMention
 from monitoring.models import Author, Mention, Platform
 from protocols import pipeline, services, sweeper, velocity
 from protocols.models import CrisisSuggestion, MentionScore
@@ -321,8 +324,8 @@ def worker_environment() -> dict[str, str]:
         ),
         REDIS_URL=settings.REDIS_URL,
         DB_CONN_MAX_AGE="0",
-        # The incident stage's test sets its task here and adds its assertion below.
-        SCORED_MENTIONS_TASK="",
+        # The real hand-off: the killed worker may also die inside the incident stage.
+        SCORED_MENTIONS_TASK="crisis.incidents.tasks.handle_scored_mentions",
     )
     return environment
 
@@ -330,6 +333,7 @@ def worker_environment() -> dict[str, str]:
 def progress(client) -> dict[str, int]:
     return {
         "scores": MentionScore.objects.count(),
+        "handed_off": MentionScore.objects.filter(handed_off_at__isnull=False).count(),
         "queued": client.llen("celery"),
         "unacknowledged": client.hlen("unacked"),
     }
@@ -371,7 +375,7 @@ def test_a_worker_killed_mid_batch_and_restarted_counts_and_scores_each_mention_
         assert scored_at_kill < len(ids), "the worker finished before it could be killed"
         assert restore_unacknowledged() >= 1  # the batch in progress when it died
         worker = start_worker(environment, log)
-        done = {"scores": len(ids), "queued": 0, "unacknowledged": 0}
+        done = {"scores": len(ids), "handed_off": len(ids), "queued": 0, "unacknowledged": 0}
         wait_until(lambda: progress(stage) == done, 180, lambda: f"stuck at {progress(stage)}")
     finally:
         kill(worker)
@@ -382,3 +386,14 @@ def test_a_worker_killed_mid_batch_and_restarted_counts_and_scores_each_mention_
     )
     assert sorted(open_suggestions) == sorted(set(open_suggestions))
     assert (TAG, "live") in open_suggestions
+    serious = set(
+        MentionScore.objects.filter(severity__in=("high", "critical")).values_list(
+            "mention_id", flat=True
+        )
+    )
+    assert serious, "the protocol made no mention serious"
+    links = Counter(
+        IncidentMention.objects.filter(mention_id__in=serious).values_list("mention_id", flat=True)
+    )
+    assert set(links) == serious  # every serious mention sits in an incident…
+    assert set(links.values()) == {1}  # …and in exactly one
