@@ -164,6 +164,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     policy = sla.sla_policy()
     viewer = inbox_viewer(request.user)
     ids = inbox_incident_ids(viewer, filters, now=now, policy=policy)
+    if filters.search:
+        # A text search reads every open thread: once, into a list, rather than once to
+        # count the pages and again to slice one.
+        ids = list(ids)
     page = Paginator(ids, form.page_size()).get_page(request.GET.get("page"))
     incidents = inbox_rows(list(page.object_list))
     counts = inbox_counts(viewer)
