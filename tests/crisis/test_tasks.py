@@ -29,3 +29,18 @@ def test_notification_to_a_user_without_email_is_skipped(supervisor):
     supervisor.save()
     assert send_notification_email(supervisor.pk, "x", "y") is False
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_a_worker_forgets_the_queries_debug_logged_before_each_task(settings):
+    from celery.signals import task_prerun
+    from django.db import connection
+
+    from monitoring.models import Source
+
+    settings.DEBUG = True
+    connection.force_debug_cursor = False
+    Source.objects.count()
+    assert connection.queries  # DEBUG keeps them for the debug page…
+    task_prerun.send(sender=None, task_id="t", task=None, args=(), kwargs={})
+    assert connection.queries == []  # …a long-running worker must not
