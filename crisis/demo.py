@@ -1,11 +1,14 @@
 """Demo users, one per role, created by `make run` (and by the browser tests)."""
 
 from dataclasses import dataclass
+from datetime import time
 
 from axes.utils import reset as reset_login_attempts
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from crisis.people.models import Shift, Team
+from crisis.people.selectors import profile_for
 from crisis.roles import Role, ensure_role_groups
 
 
@@ -41,3 +44,27 @@ def create_demo_users() -> list[DemoLogin]:
         user.groups.set([Group.objects.get(name=login.role.value)])
         reset_login_attempts(username=login.username)  # a demo login locked out earlier works again
     return list(DEMO_LOGINS)
+
+
+DEMO_TEAM = "Brisa"  # a proper name reads the same in Spanish and English
+
+
+def create_demo_team() -> Team:
+    """The default team, on shift around the clock, with the demo manager in it answering
+    Spanish and English on every platform: so in `make run` the simulator's incidents are
+    routed to the manager's queue instead of waiting for someone to configure shifts."""
+    team, _created = Team.objects.get_or_create(name=DEMO_TEAM)
+    if not Team.objects.filter(is_default=True).exclude(pk=team.pk).exists():
+        Team.objects.filter(pk=team.pk).update(is_default=True)
+    midnight = time(0, 0)
+    for weekday in range(7):
+        # A window ending where it starts runs into the next day: 24 hours from midnight.
+        Shift.objects.get_or_create(
+            team=team, weekday=weekday, starts_at=midnight, ends_at=midnight
+        )
+    manager = get_user_model().objects.get(username="manager")
+    profile = profile_for(manager)
+    profile.team = team
+    profile.languages = ["es", "en"]
+    profile.save(update_fields=["team", "languages"])
+    return team

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from django.conf import settings
 from kombu import Connection
 
@@ -208,3 +209,21 @@ def test_the_embedded_worker_writes_no_remote_control_exchange(tmp_path):
     assert sorted(p.name for p in control.iterdir() if not p.name.startswith(".")) == [
         "celery.exchange"
     ]
+
+
+@pytest.mark.django_db
+def test_the_demo_team_puts_the_demo_manager_on_shift_around_the_clock():
+    from datetime import UTC, datetime, timedelta
+
+    from crisis.demo import create_demo_team, create_demo_users
+    from crisis.people.selectors import managers_on_shift
+
+    create_demo_users()
+    create_demo_team()
+    create_demo_team()  # make run seeds at every start: nothing doubles
+    monday = datetime(2026, 12, 7, tzinfo=UTC)
+    for hours in range(0, 7 * 24, 5):
+        names = managers_on_shift(monday + timedelta(hours=hours)).values_list(
+            "username", flat=True
+        )
+        assert list(names) == ["manager"]

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from crisis.demo import create_demo_users
+from crisis.demo import create_demo_team, create_demo_users
 from monitoring.demo import create_demo_sources, simulator_channel_id
 
 
@@ -19,6 +19,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {login.role.label:<20} user: {login.username:<12} password: {login.password}"
             )
+        team = create_demo_team()
+        self.stdout.write(f"  Team {team.name!r}: on shift around the clock, the manager in it")
         if settings.SIMULATOR_URL:
             sources = create_demo_sources(settings.SIMULATOR_URL, simulator_channel_id())
             heading = f"Demo sources ({len(sources)}) polling {settings.SIMULATOR_URL}"
