@@ -106,12 +106,9 @@ def eligible_managers(
     """Active community managers on shift with the skills and room for one more, least
     loaded first; among equals the one whose newest incident is oldest (round-robin), then
     the oldest account. `load` and `capacity` are annotated."""
-    skills = Q(profile__platforms=[]) | Q(profile__platforms__contains=[needs.platform])
-    if needs.language:
-        skills &= Q(profile__languages__contains=[needs.language])
+    with_room = managers_with_room(now=now, default_capacity=default_capacity)
     return (
-        managers_with_room(now=now, default_capacity=default_capacity)
-        .filter(skills)
+        with_room.filter(pk__in=_skilled(with_room, needs))
         .exclude(pk__in=list(exclude))
         .annotate(
             newest_incident=Max(
@@ -120,6 +117,19 @@ def eligible_managers(
         )
         .order_by("load", F("newest_incident").asc(nulls_first=True), "pk")
     )
+
+
+def _skilled(managers: QuerySet, needs: Needs) -> list[int]:
+    """The managers whose skills cover the incident. Checked here rather than with a JSON
+    containment lookup, which the embedded SQLite default does not support; the managers on
+    shift with room are a handful, and their skill lists a few codes each."""
+    rows = managers.values_list("pk", "profile__languages", "profile__platforms")
+    return [
+        pk
+        for pk, languages, platforms in rows
+        if (not platforms or needs.platform in platforms)
+        and (not needs.language or needs.language in (languages or []))
+    ]
 
 
 def managers_with_room(*, now: datetime, default_capacity: int) -> QuerySet:
