@@ -1,0 +1,10 @@
+"""Incident-page panel tag of replies (see templates/replies/partials/incident_panel.html)."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.inclusion_tag("replies/partials/empty_panel.html", takes_context=True)
+def reply_panel(context, incident):
+    return {}

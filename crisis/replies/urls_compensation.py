@@ -1,0 +1,3 @@
+"""URLs of the compensation slice of replies (joined in crisis/replies/urls.py)."""
+
+urlpatterns: list = []
