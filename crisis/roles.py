@@ -31,6 +31,9 @@ class Perm:
     MANAGE_PEOPLE = "crisis.manage_people"
     SUPERVISE_INCIDENTS = "crisis.supervise_incidents"
     MANAGE_TEAMS = "crisis.manage_teams"
+    APPROVE_LEGAL = "crisis.approve_legal"
+    MANAGE_PUBLISHING = "crisis.manage_publishing"
+    MANAGE_BUDGETS = "crisis.manage_budgets"
 
 
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
@@ -44,12 +47,14 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         Perm.VIEW_AUDIT_LOG,
         Perm.VIEW_MENTIONS,
         Perm.SUPERVISE_INCIDENTS,
+        Perm.MANAGE_BUDGETS,
     ),
     Role.EXECUTIVE: (Perm.VIEW_BOARD,),
     Role.ADMIN: (
         Perm.MANAGE_SOURCES,
         Perm.MANAGE_PEOPLE,
         Perm.MANAGE_TEAMS,
+        Perm.MANAGE_PUBLISHING,
         Perm.VIEW_BOARD,
         Perm.VIEW_AUDIT_LOG,
         Perm.VIEW_MENTIONS,
@@ -57,10 +62,21 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
 }
 
 
+# Capabilities an admin grants a person on top of their role (a group each, not a role: it
+# decides no home page). A legal reviewer gives the second approval on legal matters.
+LEGAL_REVIEWER_GROUP = "legal_reviewer"
+EXTRA_GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    LEGAL_REVIEWER_GROUP: (Perm.APPROVE_LEGAL,),
+}
+
+
 def ensure_role_groups(**_signal_kwargs) -> None:
-    """Create each role's group with exactly its permissions (idempotent)."""
-    for role, perm_names in ROLE_PERMISSIONS.items():
-        group, _created = Group.objects.get_or_create(name=role.value)
+    """Create each role's (and each extra capability's) group with exactly its permissions
+    (idempotent)."""
+    groups = {role.value: names for role, names in ROLE_PERMISSIONS.items()}
+    groups.update(EXTRA_GROUP_PERMISSIONS)
+    for group_name, perm_names in groups.items():
+        group, _created = Group.objects.get_or_create(name=group_name)
         codenames = [name.split(".", 1)[1] for name in perm_names]
         permissions = Permission.objects.filter(
             content_type__app_label="crisis", codename__in=codenames

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "monitoring",
     "protocols",
     "crisis.incidents",
+    "crisis.replies",
     "axes",  # login throttling and lockout; listed last as its documentation asks
 ]
 
@@ -221,6 +222,27 @@ CELERY_BEAT_SCHEDULE["hand-back-at-shift-end"] = {
 # incidents whose routing task was lost (broker down at open) are routed.
 CELERY_BEAT_SCHEDULE["route-waiting-incidents"] = {
     "task": "crisis.incidents.tasks.route_waiting_incidents",
+    "schedule": 60.0,
+    "options": {"expires": 50},
+}
+# Replies: drafts waiting too long for approval escalate; sends left "sending" by a dead
+# worker are retried; overdue private follow-ups notify their owner; contact details past
+# their retention are erased; approved moderation left undone is carried out.
+for _name in (
+    "escalate_waiting_approvals",
+    "sweep_stuck_sends",
+    "notify_overdue_follow_ups",
+    "erase_expired_contacts",
+    "sweep_approved_moderation",
+):
+    CELERY_BEAT_SCHEDULE[f"replies-{_name}"] = {
+        "task": f"crisis.replies.tasks.{_name}",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    }
+# Outgoing webhook deliveries whose hand-off was lost or whose retries ran out of time.
+CELERY_BEAT_SCHEDULE["sweep-webhook-deliveries"] = {
+    "task": "crisis.notifications.tasks.sweep_webhook_deliveries",
     "schedule": 60.0,
     "options": {"expires": 50},
 }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("approvals/", workspaces.approvals, name="approvals"),
     path("board/", workspaces.board, name="board"),
     path("incidents/", include("crisis.incidents.urls")),
+    path("replies/", include("crisis.replies.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("protocols/", include("protocols.urls")),
     path(

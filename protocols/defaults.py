@@ -200,6 +200,56 @@ ROUTING = {
 # What the SLA clock does (crisis.incidents.sla).
 SLA = {"warn_at_fraction": 0.8, "handback_on_breach": True}
 
+# What happens to a reply between the draft and the platform (crisis.replies).
+REPLIES = {
+    # The brand's name as replies sign it ({brand} in templates).
+    "brand": "Brisa",
+    # Classes whose replies always need a supervisor's approval, whatever the severity (a
+    # severity's own policy says `needs_approval` for the rest).
+    "approval_classes": [TriageClass.COMPANY_FAULT],
+    # Incidents matching these keyword groups also need a legal reviewer's approval.
+    "legal_groups": ["authority", "legal_threat"],
+    # A draft waiting longer than this for approval escalates to every supervisor and to the
+    # severity's escalation contacts.
+    "approval_escalate_minutes": 30,
+    # Corporate boilerplate the tone check warns about (practice 16: be human).
+    "boilerplate": {
+        "es": [
+            "lamentamos las molestias ocasionadas",
+            "disculpe las molestias",
+            "su opinión es muy importante para nosotros",
+            "estamos trabajando para mejorar",
+            "nos tomamos muy en serio",
+            "según nuestra política",
+            "póngase en contacto con nuestro servicio de atención al cliente",
+        ],
+        "en": [
+            "we apologise for any inconvenience",
+            "we apologize for any inconvenience",
+            "your feedback is important to us",
+            "we take this very seriously",
+            "as per our policy",
+            "please contact our customer service",
+            "we are committed to excellence",
+        ],
+    },
+    # The short public reply of "take it private" (practice 4).
+    "acknowledgement_templates": {
+        "es": [
+            "Hola {author}, lo sentimos. Te escribimos por privado para ayudarte con el caso "
+            "{case}. {agent}",
+        ],
+        "en": [
+            "Hi {author}, we're sorry. We'll message you privately to help with case {case}. "
+            "{agent}",
+        ],
+    },
+    # When the private follow-up of a case taken private is due, by default.
+    "follow_up_due_hours": 24,
+    # Hiding a mention on the platform needs a supervisor's approval (deleting always does).
+    "hide_needs_approval": False,
+}
+
 DEFAULT_CONFIG = {
     "weights": DEFAULT_WEIGHTS,
     "lexicons": DEFAULT_LEXICONS,
@@ -219,6 +269,7 @@ DEFAULT_CONFIG = {
     "incidents": INCIDENTS,
     "routing": ROUTING,
     "sla": SLA,
+    "replies": REPLIES,
 }
 
 

@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from protocols.schema import UPGRADE_NOTES
+from protocols.schema import REPLIES_UPGRADE_NOTES, UPGRADE_NOTES
 from protocols.scoring.types import (
     AuthorFlag,
     Severity,
@@ -102,6 +102,7 @@ SHIPPED_TEXTS = frozenset(
         gettext_noop("Thank them warmly; consider them as a possible ambassador."),
         gettext_noop("No reply needed; keep monitoring."),
         UPGRADE_NOTES,
+        REPLIES_UPGRADE_NOTES,
     )
 )
 _DRAFT_NAME = re.compile(r"^Draft from v(\d+)$")

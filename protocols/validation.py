@@ -27,6 +27,7 @@ SECTIONS = (
     "incidents",
     "routing",
     "sla",
+    "replies",
 )
 LANGUAGES = ("es", "en")
 KNOWN_FLAGS = ("influencer", "ambassador", "known_troll", "customer")
@@ -96,6 +97,7 @@ def validate_config(config: Any) -> list[FieldError]:
         "incidents": _incidents,
         "routing": _routing,
         "sla": _sla,
+        "replies": _replies,
     }
     for section, check in checks.items():
         if section in config:
@@ -389,3 +391,66 @@ def _sla(errors: _Collector, section: Any) -> None:
             gettext("must be between 0 and 1 (0.8 warns when 80 percent of the time has passed)"),
         )
     _boolean(errors, "sla.handback_on_breach", section.get("handback_on_breach"))
+
+
+MAX_PHRASES = 200
+MAX_PHRASE_LENGTH = 300
+MAX_BRAND_LENGTH = 100
+
+
+def _replies(errors: _Collector, section: Any) -> None:
+    section = errors.mapping("replies", section)
+    brand = section.get("brand")
+    if not isinstance(brand, str) or not brand.strip() or len(brand) > MAX_BRAND_LENGTH:
+        errors.add(
+            "replies.brand",
+            gettext("must be the brand's name (1 to %(limit)s characters)")
+            % {"limit": MAX_BRAND_LENGTH},
+        )
+    _choices(errors, "replies.approval_classes", section.get("approval_classes"), TriageClass.ALL)
+    for index, key in enumerate(
+        errors.sequence("replies.legal_groups", section.get("legal_groups"))
+    ):
+        if not isinstance(key, str) or not _KEY.match(key):
+            errors.add(
+                f"replies.legal_groups[{index}]",
+                gettext("must be the key of a keyword group (e.g. authority)"),
+            )
+    _whole_number(
+        errors,
+        "replies.approval_escalate_minutes",
+        section.get("approval_escalate_minutes"),
+        1,
+        MAX_SLA_MINUTES,
+    )
+    _phrases_by_language(errors, "replies.boilerplate", section.get("boilerplate"))
+    templates = errors.mapping(
+        "replies.acknowledgement_templates", section.get("acknowledgement_templates")
+    )
+    for language, texts in templates.items():
+        path = f"replies.acknowledgement_templates.{language}"
+        if language not in LANGUAGES:
+            errors.add(path, gettext("unknown language; use es or en"))
+        for index, text in enumerate(errors.sequence(path, texts)):
+            _template(errors, f"{path}[{index}]", text)
+    _whole_number(
+        errors, "replies.follow_up_due_hours", section.get("follow_up_due_hours"), 1, 24 * 30
+    )
+    _boolean(errors, "replies.hide_needs_approval", section.get("hide_needs_approval"))
+
+
+def _phrases_by_language(errors: _Collector, path: str, value: Any) -> None:
+    for language, phrases in errors.mapping(path, value).items():
+        language_path = f"{path}.{language}"
+        if language not in LANGUAGES:
+            errors.add(language_path, gettext("unknown language; use es or en"))
+        phrases = errors.sequence(language_path, phrases)
+        if len(phrases) > MAX_PHRASES:
+            errors.add(language_path, gettext("at most %(limit)s phrases") % {"limit": MAX_PHRASES})
+        for index, phrase in enumerate(phrases[:MAX_PHRASES]):
+            if not isinstance(phrase, str) or not phrase.strip() or len(phrase) > MAX_PHRASE_LENGTH:
+                errors.add(
+                    f"{language_path}[{index}]",
+                    gettext("must be a phrase of 1 to %(limit)s characters")
+                    % {"limit": MAX_PHRASE_LENGTH},
+                )

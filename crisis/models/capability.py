@@ -20,6 +20,9 @@ class Capability(models.Model):
             ("manage_people", _("Manage people: invite, roles, deactivate, unlock")),
             ("supervise_incidents", _("Reassign any incident and close others' incidents")),
             ("manage_teams", _("Manage teams, skills, capacity, shifts and on-call")),
+            ("approve_legal", _("Approve replies on legal matters (legal reviewer)")),
+            ("manage_publishing", _("Manage publishing accounts and outgoing webhooks")),
+            ("manage_budgets", _("Set compensation budgets and approve grants beyond them")),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,15 @@ class NotificationKind(models.TextChoices):
     ESCALATION = "escalation", _("Escalation")
     CRISIS_SUGGESTION = "crisis_suggestion", _("Crisis suggestion")
     HANDBACK = "handback", _("Handed back")
+    HAND_OVER_REQUEST = "hand_over_request", _("Hand-over requested")
+    APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
+    APPROVAL_DECIDED = "approval_decided", _("Approval decided")
+    APPROVAL_OVERDUE = "approval_overdue", _("Approval overdue")
+    REPLY_FAILED = "reply_failed", _("Reply failed to send")
+    FOLLOW_UP_DUE = "follow_up_due", _("Follow-up due")
+    MODERATION_REQUESTED = "moderation_requested", _("Moderation requested")
+    MODERATION_DECIDED = "moderation_decided", _("Moderation decided")
+    COMPENSATION_APPROVAL = "compensation_approval", _("Compensation needs approval")
 
 
 class Notification(models.Model):

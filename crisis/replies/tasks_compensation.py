@@ -1,1 +1,1 @@
-"""Celery tasks of the compensation slice of replies (registered through crisis/replies/tasks.py)."""
+"""Celery tasks of the compensation slice of replies (registered by crisis/replies/tasks.py)."""
