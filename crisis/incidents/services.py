@@ -762,3 +762,28 @@ def send_to_routing(incident_id: int) -> bool:
         logger.warning("routing of incident %s not enqueued (%s)", incident_id, error)
         return False
     return True
+
+
+# --- Replies (private follow-ups) ---
+
+
+def enter_private_follow_up(
+    *, actor: AbstractBaseUser | None, incident: Incident, now: datetime
+) -> Incident:
+    """The public acknowledgement of "take it private" is out: the case goes on in private.
+    `actor=None` is the system (the send that posted the acknowledgement). Already there: no
+    change."""
+    with transaction.atomic():
+        incident = _locked(incident)
+        if actor is not None:
+            require_can_act(actor, incident)
+        if incident.state == IncidentState.PRIVATE_FOLLOW_UP:
+            return incident
+        _move(
+            actor=actor,
+            incident=incident,
+            to_state=IncidentState.PRIVATE_FOLLOW_UP,
+            now=now,
+            verb="incident.private_follow_up",
+        )
+    return incident
