@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
-from monitoring.connectors import base
+from monitoring.connectors import base, boundary, writing
 from monitoring.platforms import Platform, QueryKind
 
 PLATFORM = Platform.BLUESKY.value
@@ -275,3 +278,234 @@ def _engagement(post: dict) -> dict[str, int]:
         "bookmarks": base.count_or_none(post.get("bookmarkCount")),
     }
     return {name: value for name, value in counts.items() if value is not None}
+
+
+# --- writing (replies as the brand; see writing.py) -----------------------------------------
+# Writes go to the account's PDS (bsky.social for most); it also proxies the AppView reads.
+DEFAULT_PDS_URL = "https://bsky.social"
+# A session (accessJwt) lives about two hours; createSession is rate-limited (30 per 5 min),
+# so one is kept per process for a while, keyed by a hash of where, who and which secret.
+SESSION_SECONDS = 15 * 60
+_sessions: dict[str, tuple[float, str, str]] = {}  # key -> (expires, accessJwt, did)
+_sessions_lock = threading.Lock()
+
+
+def post_reply(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    text: str,
+    *,
+    idempotency_key: str,
+    session: requests.Session | None = None,
+) -> writing.Posted:
+    """com.atproto.repo.createRecord of an app.bsky.feed.post replying to the mention (its
+    thread root kept). Bluesky has no idempotency key: a retry calls find_own_reply first."""
+    parent, root = _reply_refs(account, target, session)
+    record: dict[str, Any] = {
+        "$type": _POST_RECORD,
+        "text": text,
+        "createdAt": _format_instant(datetime.now(UTC)),
+        "reply": {"root": root, "parent": parent},
+    }
+    language = _mention_language(target)
+    if language:
+        record["langs"] = [language]
+
+    def create(token: str, did: str) -> Any:
+        return writing.call(
+            "POST",
+            f"{_pds_root(account)}/xrpc/com.atproto.repo.createRecord",
+            json_body={"repo": did, "collection": _POST_RECORD, "record": record},
+            headers={"Authorization": f"Bearer {token}"},
+            session=session,
+        ).body
+
+    body = _with_session(account, session, create)
+    uri = base.text_or_empty(body.get("uri")) if isinstance(body, dict) else ""
+    return writing.posted(uri, _web_url(account.handle, uri))
+
+
+def find_own_reply(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    *,
+    text: str,
+    session: requests.Session | None = None,
+) -> writing.Posted | None:
+    """Our direct reply to the mention with this text, from app.bsky.feed.getPostThread."""
+
+    def read(token: str, did: str) -> tuple[Any, str]:
+        answer = writing.call(
+            "GET",
+            f"{_pds_root(account)}/xrpc/app.bsky.feed.getPostThread",
+            params={"uri": target.external_id, "depth": 1, "parentHeight": 0},
+            headers={"Authorization": f"Bearer {token}"},
+            session=session,
+        )
+        return answer.body, did
+
+    body, did = _with_session(account, session, read)
+    thread = body.get("thread") if isinstance(body, dict) else None
+    replies = thread.get("replies") if isinstance(thread, dict) else None
+    for node in replies if isinstance(replies, list) else []:
+        if not _is_post_node(node):
+            continue
+        post = node["post"]
+        author = post.get("author") if isinstance(post.get("author"), dict) else {}
+        ours = base.text_or_empty(author.get("did")) == did or writing.same_handle(
+            base.text_or_empty(author.get("handle")), account.handle
+        )
+        record = post.get("record") if isinstance(post.get("record"), dict) else {}
+        reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+        if (
+            ours
+            and _ref_uri(reply.get("parent")) == target.external_id
+            and writing.same_text(base.text_or_empty(record.get("text")), text)
+        ):
+            uri = base.text_or_empty(post.get("uri"))
+            return writing.posted(uri, _web_url(account.handle, uri))
+    return None
+
+
+def delete_reply(
+    account: writing.AccountConfig, external_id: str, *, session: requests.Session | None = None
+) -> None:
+    """com.atproto.repo.deleteRecord of our post (deleting a missing record succeeds)."""
+    repo, collection, rkey = _split_uri(external_id)
+
+    def delete(token: str, did: str) -> None:
+        if repo not in (did, account.handle):
+            raise base.PermanentError(f"{external_id} is not a post of {account.handle}")
+        writing.call(
+            "POST",
+            f"{_pds_root(account)}/xrpc/com.atproto.repo.deleteRecord",
+            json_body={"repo": did, "collection": collection, "rkey": rkey},
+            headers={"Authorization": f"Bearer {token}"},
+            session=session,
+        )
+
+    _with_session(account, session, delete)
+
+
+def forget_sessions() -> None:
+    """Drop every cached session (tests; a rotated app password)."""
+    with _sessions_lock:
+        _sessions.clear()
+
+
+def _with_session(
+    account: writing.AccountConfig, session: requests.Session | None, act: Any
+) -> Any:
+    """Run ``act(accessJwt, did)``; an expired or revoked session is renewed once."""
+    token, did = _access(account, session)
+    try:
+        return act(token, did)
+    except writing.Refused as error:
+        if error.code not in ("ExpiredToken", "InvalidToken") and error.status != 401:
+            raise
+    token, did = _access(account, session, renew=True)
+    return act(token, did)
+
+
+def _access(
+    account: writing.AccountConfig, session: requests.Session | None, *, renew: bool = False
+) -> tuple[str, str]:
+    identifier = account.credentials.get("identifier") or account.handle.lstrip("@")
+    password = account.credentials.get("app_password", "")
+    root = _pds_root(account)
+    key = hashlib.sha256(f"{root}\n{identifier}\n{password}".encode()).hexdigest()
+    now = time.monotonic()
+    with _sessions_lock:
+        cached = _sessions.get(key)
+        if renew or (cached and cached[0] <= now):
+            _sessions.pop(key, None)
+            cached = None
+    if cached:
+        return cached[1], cached[2]
+    try:
+        body = writing.call(
+            "POST",
+            f"{root}/xrpc/com.atproto.server.createSession",
+            json_body={"identifier": identifier, "password": password},
+            session=session,
+        ).body
+    except writing.Refused as error:
+        raise writing.Refused(
+            f"Bluesky refused the app password of {identifier!r} ({error})",
+            status=error.status,
+            code=error.code,
+        ) from error
+    token = base.text_or_empty(body.get("accessJwt")) if isinstance(body, dict) else ""
+    did = base.text_or_empty(body.get("did")) if isinstance(body, dict) else ""
+    if not token or not did:
+        raise base.TransientError("Bluesky createSession answered without accessJwt or did")
+    with _sessions_lock:
+        _sessions[key] = (now + SESSION_SECONDS, token, did)
+    return token, did
+
+
+def _reply_refs(
+    account: writing.AccountConfig, target: writing.Target, session: requests.Session | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Strong refs (uri + cid) of the post answered and of its thread's root, from the
+    mention's raw item; read from the thread when the raw lacks them."""
+    post = target.raw.get("post") if isinstance(target.raw.get("post"), dict) else target.raw
+    if not isinstance(post, dict) or base.text_or_empty(post.get("uri")) != target.external_id:
+        post = {}
+    if not base.text_or_empty(post.get("cid")):
+        post = _read_post(account, target, session)
+    parent = {"uri": target.external_id, "cid": base.text_or_empty(post.get("cid"))}
+    record = post.get("record") if isinstance(post.get("record"), dict) else {}
+    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+    root_ref = reply.get("root") if isinstance(reply.get("root"), dict) else {}
+    root = {
+        "uri": base.text_or_empty(root_ref.get("uri")),
+        "cid": base.text_or_empty(root_ref.get("cid")),
+    }
+    if not root["uri"] or not root["cid"]:
+        root = parent  # the mention starts its own thread
+    return parent, root
+
+
+def _read_post(
+    account: writing.AccountConfig, target: writing.Target, session: requests.Session | None
+) -> dict:
+    def read(token: str, did: str) -> Any:
+        return writing.call(
+            "GET",
+            f"{_pds_root(account)}/xrpc/app.bsky.feed.getPostThread",
+            params={"uri": target.external_id, "depth": 0, "parentHeight": 0},
+            headers={"Authorization": f"Bearer {token}"},
+            session=session,
+        ).body
+
+    body = _with_session(account, session, read)
+    thread = body.get("thread") if isinstance(body, dict) else None
+    post = thread.get("post") if _is_post_node(thread) else None
+    if not isinstance(post, dict) or not base.text_or_empty(post.get("cid")):
+        raise base.PermanentError(f"Bluesky does not show the post {target.external_id}")
+    return post
+
+
+def _mention_language(target: writing.Target) -> str:
+    post = target.raw.get("post") if isinstance(target.raw.get("post"), dict) else target.raw
+    record = post.get("record") if isinstance(post, dict) else None
+    langs = record.get("langs") if isinstance(record, dict) else None
+    return boundary.language_code(langs[0]) if isinstance(langs, list) and langs else ""
+
+
+def _split_uri(uri: str) -> tuple[str, str, str]:
+    parts = uri.removeprefix("at://").split("/")
+    if not uri.startswith("at://") or len(parts) != 3 or not all(parts):
+        raise base.PermanentError(f"not a Bluesky record uri: {uri[:200]!r}")
+    return parts[0], parts[1], parts[2]
+
+
+def _web_url(handle: str, uri: str) -> str:
+    rkey = uri.rstrip("/").rsplit("/", 1)[-1]
+    return f"{WEB_ROOT}/profile/{handle.lstrip('@')}/post/{rkey}" if rkey and handle else ""
+
+
+def _pds_root(account: writing.AccountConfig) -> str:
+    root = (account.base_url or DEFAULT_PDS_URL).strip().rstrip("/")
+    return root if "://" in root else f"https://{root}"

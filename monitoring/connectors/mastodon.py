@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from monitoring.connectors import base, boundary
+from monitoring.connectors import base, boundary, writing
 from monitoring.platforms import Platform, QueryKind
 from monitoring.text import html_to_text
 
@@ -230,3 +231,118 @@ def _instance_root(base_url: str) -> str:
     if not root:
         raise base.PermanentError("a Mastodon source needs the instance URL (base_url)")
     return root if "://" in root else f"https://{root}"
+
+
+# --- writing (replies as the brand; see writing.py) -----------------------------------------
+def post_reply(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    text: str,
+    *,
+    idempotency_key: str,
+    session: requests.Session | None = None,
+) -> writing.Posted:
+    """POST /api/v1/statuses in reply to the mention, public, with an Idempotency-Key: the
+    instance answers a repeated key with the status it already made, never a second one.
+
+    The reply starts by mentioning the author (as Mastodon's own clients do) unless the text
+    already does, so the person answered is notified.
+    """
+    acct = _mentioned_acct(target)
+    if acct and not re.search(rf"(?<![\w@])@{re.escape(acct)}(?![\w@.])", text, re.IGNORECASE):
+        text = f"@{acct} {text}"
+    answer = writing.call(
+        "POST",
+        f"{_instance_root(account.base_url)}/api/v1/statuses",
+        json_body={"status": text, "in_reply_to_id": target.external_id, "visibility": "public"},
+        headers={**_write_headers(account), "Idempotency-Key": idempotency_key[:255]},
+        session=session,
+    )
+    return _posted_status(answer.body)
+
+
+def find_own_reply(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    *,
+    text: str,
+    session: requests.Session | None = None,
+) -> writing.Posted | None:
+    """Our direct reply to the mention with this text, from GET /api/v1/statuses/:id/context."""
+    answer = writing.call(
+        "GET",
+        f"{_instance_root(account.base_url)}/api/v1/statuses/"
+        f"{quote(target.external_id, safe='')}/context",
+        headers=_write_headers(account),
+        session=session,
+    )
+    body = answer.body if isinstance(answer.body, dict) else {}
+    for status in body.get("descendants") or []:
+        if not isinstance(status, dict):
+            continue
+        if base.text_or_empty(status.get("in_reply_to_id")) != target.external_id:
+            continue
+        author = status.get("account") if isinstance(status.get("account"), dict) else {}
+        if not writing.same_handle(base.text_or_empty(author.get("acct")), account.handle):
+            continue
+        if writing.same_text(_status_text(status), text):
+            return _posted_status(status)
+    return None
+
+
+def edit_reply(
+    account: writing.AccountConfig,
+    external_id: str,
+    text: str,
+    *,
+    session: requests.Session | None = None,
+) -> writing.Posted:
+    """PUT /api/v1/statuses/:id, keeping the mentions the reply opened with (an edit re-reads
+    mentions, and the person answered should stay addressed)."""
+    root = _instance_root(account.base_url)
+    url = f"{root}/api/v1/statuses/{quote(external_id, safe='')}"
+    current = writing.call("GET", url, headers=_write_headers(account), session=session).body
+    opening = writing.leading_mentions(_status_text(current) if isinstance(current, dict) else "")
+    if opening and not writing.leading_mentions(text):
+        text = f"{opening} {text}"
+    answer = writing.call(
+        "PUT", url, json_body={"status": text}, headers=_write_headers(account), session=session
+    )
+    return _posted_status(answer.body)
+
+
+def delete_reply(
+    account: writing.AccountConfig, external_id: str, *, session: requests.Session | None = None
+) -> None:
+    """DELETE /api/v1/statuses/:id; a status already gone (404) counts as deleted."""
+    try:
+        writing.call(
+            "DELETE",
+            f"{_instance_root(account.base_url)}/api/v1/statuses/{quote(external_id, safe='')}",
+            headers=_write_headers(account),
+            session=session,
+        )
+    except writing.Refused as error:
+        if error.status != 404:
+            raise
+
+
+def _write_headers(account: writing.AccountConfig) -> dict[str, str]:
+    return {"Authorization": f"Bearer {account.credentials.get('access_token', '')}"}
+
+
+def _mentioned_acct(target: writing.Target) -> str:
+    raw = target.raw if isinstance(target.raw, dict) else {}
+    status = raw["reblog"] if isinstance(raw.get("reblog"), dict) else raw
+    author = status.get("account") if isinstance(status.get("account"), dict) else {}
+    acct = base.text_or_empty(author.get("acct")) or base.text_or_empty(author.get("username"))
+    acct = boundary.clean_text(acct).strip().lstrip("@")
+    return acct if re.fullmatch(r"[\w.\-]+(@[\w.\-]+)?", acct) else ""
+
+
+def _posted_status(status: Any) -> writing.Posted:
+    if not isinstance(status, dict):
+        raise base.TransientError("Mastodon accepted the status but answered no status")
+    links = [base.text_or_empty(status.get("url")), base.text_or_empty(status.get("uri"))]
+    url = next((link for link in links if boundary.is_http_url(link)), "")
+    return writing.posted(status.get("id"), url)

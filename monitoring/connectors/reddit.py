@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from monitoring.connectors import base
+from monitoring.connectors import base, writing
 from monitoring.platforms import Platform, QueryKind
 
 PLATFORM = Platform.REDDIT.value
@@ -225,3 +226,216 @@ def _position(name: Any, created_utc: Any) -> tuple[tuple[float, int], str] | No
     except (TypeError, ValueError):
         return None
     return (created, sequence), name
+
+
+# --- writing (replies as the brand; see writing.py) -----------------------------------------
+def post_reply(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    text: str,
+    *,
+    idempotency_key: str,
+    session: requests.Session | None = None,
+) -> writing.Posted:
+    """POST /api/comment under the post (t3) or comment (t1); Reddit has no idempotency key,
+    so a retry calls find_own_reply first."""
+    body = _write(
+        account,
+        "/api/comment",
+        {"api_type": "json", "thing_id": _fullname(target), "text": text},
+        session,
+    )
+    return _posted_thing(body)
+
+
+def find_own_reply(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    *,
+    text: str,
+    session: requests.Session | None = None,
+) -> writing.Posted | None:
+    """Our direct reply with this text, from GET /comments/<article>?comment=<id> (newest first)."""
+    fullname = _fullname(target)
+    article = _article(target)
+    params: dict[str, Any] = {"raw_json": 1, "sort": "new", "limit": 500}
+    if fullname.startswith("t1_"):
+        params.update({"comment": fullname.removeprefix("t1_"), "depth": 2})
+    else:
+        params["depth"] = 1
+    answer = writing.call(
+        "GET",
+        f"{_write_root(account)}/comments/{quote(article, safe='')}",
+        params=params,
+        headers=_write_headers(account),
+        session=session,
+    )
+    try:
+        items = split(answer.body)
+    except base.MalformedPayload as error:
+        raise base.TransientError(f"unreadable Reddit comments page: {error}") from error
+    for item in items:
+        if not isinstance(item, dict) or item.get("kind") != "t1":
+            continue
+        data = item.get("data") if isinstance(item.get("data"), dict) else {}
+        if (
+            base.text_or_empty(data.get("parent_id")) == fullname
+            and writing.same_handle(base.text_or_empty(data.get("author")), account.handle)
+            and writing.same_text(html.unescape(base.text_or_empty(data.get("body"))), text)
+        ):
+            return _posted_thing({"json": {"errors": [], "data": {"things": [item]}}})
+    return None
+
+
+def edit_reply(
+    account: writing.AccountConfig,
+    external_id: str,
+    text: str,
+    *,
+    session: requests.Session | None = None,
+) -> writing.Posted:
+    """POST /api/editusertext."""
+    body = _write(
+        account,
+        "/api/editusertext",
+        {"api_type": "json", "thing_id": external_id, "text": text},
+        session,
+    )
+    return _posted_thing(body)
+
+
+def delete_reply(
+    account: writing.AccountConfig, external_id: str, *, session: requests.Session | None = None
+) -> None:
+    """POST /api/del (Reddit answers {} whether or not it was there)."""
+    _write(account, "/api/del", {"id": external_id}, session)
+
+
+def hide_mention(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    *,
+    session: requests.Session | None = None,
+) -> None:
+    """POST /api/remove as a moderator of the mention's subreddit (not spam: reversible)."""
+    _moderate(account, target, "/api/remove", {"id": _fullname(target), "spam": "false"}, session)
+
+
+def unhide_mention(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    *,
+    session: requests.Session | None = None,
+) -> None:
+    """POST /api/approve: the removed post or comment shows again."""
+    _moderate(account, target, "/api/approve", {"id": _fullname(target)}, session)
+
+
+def _moderate(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    path: str,
+    form: dict[str, str],
+    session: requests.Session | None,
+) -> None:
+    try:
+        _write(account, path, form, session)
+    except writing.Refused as error:
+        if error.status != 403:
+            raise
+        data = target.raw.get("data") if isinstance(target.raw.get("data"), dict) else {}
+        subreddit = base.text_or_empty(data.get("subreddit")) or "its subreddit"
+        raise writing.Unsupported(
+            PLATFORM,
+            writing.HIDE if path == "/api/remove" else writing.UNHIDE,
+            f"Reddit refused: {account.handle} is not a moderator of r/{subreddit}; ask its "
+            "moderators (or report the post) and mark the request done by hand.",
+        ) from error
+
+
+def _write(
+    account: writing.AccountConfig,
+    path: str,
+    form: dict[str, Any],
+    session: requests.Session | None,
+) -> Any:
+    body = writing.call(
+        "POST",
+        f"{_write_root(account)}{path}",
+        form=form,
+        headers=_write_headers(account),
+        session=session,
+    ).body
+    errors = body.get("json", {}).get("errors") if isinstance(body, dict) else None
+    if isinstance(body, dict) and isinstance(body.get("json"), dict) and errors:
+        _raise_api_errors(errors, path)
+    return body
+
+
+def _raise_api_errors(errors: list, path: str) -> None:
+    """Reddit answers 200 with {"json": {"errors": [[code, message, field], ...]}}."""
+    described = []
+    for entry in errors:
+        parts = [base.text_or_empty(part) for part in entry] if isinstance(entry, list) else []
+        code = parts[0] if parts else ""
+        message = parts[1] if len(parts) > 1 else ""
+        if code == "RATELIMIT":
+            raise base.RateLimited(f"Reddit: {message[:200]}", _ratelimit_seconds(message))
+        described.append(f"{code}: {message}"[:200])
+    raise writing.Refused(
+        f"Reddit refused {path}: {'; '.join(described) or 'unknown error'}",
+        status=200,
+        code=described[0].split(":", 1)[0] if described else "",
+    )
+
+
+def _ratelimit_seconds(message: str) -> float:
+    """ "you are doing that too much. try again in 3 minutes." → 180."""
+    match = re.search(r"(\d+)\s*(second|minute|hour)", message)
+    if not match:
+        return 60.0
+    return float(match.group(1)) * {"second": 1, "minute": 60, "hour": 3600}[match.group(2)]
+
+
+def _posted_thing(body: Any) -> writing.Posted:
+    things = []
+    if isinstance(body, dict) and isinstance(body.get("json"), dict):
+        things = (body["json"].get("data") or {}).get("things") or []
+    thing = things[0] if things and isinstance(things[0], dict) else {}
+    data = thing.get("data") if isinstance(thing.get("data"), dict) else {}
+    name = base.text_or_empty(data.get("name")) or (
+        f"t1_{data['id']}" if base.text_or_empty(data.get("id")) else ""
+    )
+    if not name:
+        raise base.TransientError("Reddit accepted the comment but answered no thing")
+    return writing.posted(name, _web_url("t1", name, data))
+
+
+def _fullname(target: writing.Target) -> str:
+    """The thing_id of the mention: its fullname (t3_… post, t1_… comment)."""
+    if target.external_id.startswith(("t1_", "t3_")):
+        return target.external_id
+    data = target.raw.get("data") if isinstance(target.raw.get("data"), dict) else {}
+    name = base.text_or_empty(data.get("name"))
+    if name.startswith(("t1_", "t3_")):
+        return name
+    raise base.PermanentError(f"not a Reddit post or comment id: {target.external_id[:100]!r}")
+
+
+def _article(target: writing.Target) -> str:
+    fullname = _fullname(target)
+    if fullname.startswith("t3_"):
+        return fullname.removeprefix("t3_")
+    data = target.raw.get("data") if isinstance(target.raw.get("data"), dict) else {}
+    link = target.thread_id or base.text_or_empty(data.get("link_id"))
+    if not link.startswith("t3_"):
+        raise base.PermanentError(f"the Reddit comment {fullname} names no post it belongs to")
+    return link.removeprefix("t3_")
+
+
+def _write_root(account: writing.AccountConfig) -> str:
+    return (account.base_url or OAUTH_BASE_URL).strip().rstrip("/")
+
+
+def _write_headers(account: writing.AccountConfig) -> dict[str, str]:
+    return {"Authorization": f"bearer {account.credentials.get('access_token', '')}"}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from monitoring.connectors import base
+from monitoring.connectors import base, writing
 from monitoring.platforms import Platform, QueryKind
 from monitoring.text import html_to_text
 
@@ -343,3 +343,221 @@ def _error_reasons(body: Any) -> set[str]:
         if isinstance(detail, dict) and detail.get("reason"):
             reasons.add(str(detail["reason"]))
     return reasons
+
+
+# --- writing (replies as the brand; see writing.py) -----------------------------------------
+MAX_REPLY_PAGES = 10  # comments.list pages read when looking for our own reply
+
+
+def post_reply(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    text: str,
+    *,
+    idempotency_key: str,
+    session: requests.Session | None = None,
+) -> writing.Posted:
+    """comments.insert with snippet.parentId: a reply in the mention's thread (YouTube nests
+    one level only, so a reply to a reply goes under the thread's top-level comment). No
+    idempotency key: a retry calls find_own_reply first."""
+    answer = writing.call(
+        "POST",
+        f"{_write_root(account)}/comments",
+        params={"part": "snippet"},
+        json_body={"snippet": {"parentId": _thread_of(target), "textOriginal": text}},
+        headers=_write_headers(account),
+        session=session,
+        on_error=_write_error,
+    )
+    return _posted_comment(answer.body, _video_of(target))
+
+
+def find_own_reply(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    *,
+    text: str,
+    session: requests.Session | None = None,
+) -> writing.Posted | None:
+    """Our reply with this text among comments.list?parentId=<thread> (a few pages at most)."""
+    params: dict[str, Any] = {
+        "part": "snippet",
+        "parentId": _thread_of(target),
+        "maxResults": MAX_RESULTS,
+        "textFormat": "plainText",
+    }
+    for _ in range(MAX_REPLY_PAGES):
+        answer = writing.call(
+            "GET",
+            f"{_write_root(account)}/comments",
+            params=params,
+            headers=_write_headers(account),
+            session=session,
+            on_error=_write_error,
+        )
+        body = answer.body if isinstance(answer.body, dict) else {}
+        for comment in body.get("items") or []:
+            snippet = comment.get("snippet") if isinstance(comment, dict) else None
+            if not isinstance(snippet, dict):
+                continue
+            text_there = base.text_or_empty(snippet.get("textOriginal")) or html_to_text(
+                base.text_or_empty(snippet.get("textDisplay"))
+            )
+            if _is_ours(snippet, account.handle) and writing.same_text(text_there, text):
+                return _posted_comment(comment, _video_of(target))
+        token = base.text_or_empty(body.get("nextPageToken"))
+        if not token:
+            return None
+        params["pageToken"] = token
+    return None
+
+
+def edit_reply(
+    account: writing.AccountConfig,
+    external_id: str,
+    text: str,
+    *,
+    session: requests.Session | None = None,
+) -> writing.Posted:
+    """comments.update (PUT) of our comment's textOriginal."""
+    answer = writing.call(
+        "PUT",
+        f"{_write_root(account)}/comments",
+        params={"part": "snippet"},
+        json_body={"id": external_id, "snippet": {"textOriginal": text}},
+        headers=_write_headers(account),
+        session=session,
+        on_error=_write_error,
+    )
+    return _posted_comment(answer.body, "")
+
+
+def delete_reply(
+    account: writing.AccountConfig, external_id: str, *, session: requests.Session | None = None
+) -> None:
+    """comments.delete; a comment already gone (404) counts as deleted."""
+    try:
+        writing.call(
+            "DELETE",
+            f"{_write_root(account)}/comments",
+            params={"id": external_id},
+            headers=_write_headers(account),
+            session=session,
+            on_error=_write_error,
+        )
+    except writing.Refused as error:
+        if error.status != 404:
+            raise
+
+
+def hide_mention(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    *,
+    session: requests.Session | None = None,
+) -> None:
+    """comments.setModerationStatus heldForReview: out of public view until published again."""
+    _set_moderation_status(account, target, "heldForReview", session)
+
+
+def unhide_mention(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    *,
+    session: requests.Session | None = None,
+) -> None:
+    _set_moderation_status(account, target, "published", session)
+
+
+def delete_mention(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    *,
+    session: requests.Session | None = None,
+) -> None:
+    """comments.setModerationStatus rejected: the channel owner's delete of another's comment."""
+    _set_moderation_status(account, target, "rejected", session)
+
+
+def _set_moderation_status(
+    account: writing.AccountConfig,
+    target: writing.Target,
+    status: str,
+    session: requests.Session | None,
+) -> None:
+    writing.call(
+        "POST",
+        f"{_write_root(account)}/comments/setModerationStatus",
+        params={"id": target.external_id, "moderationStatus": status},
+        headers=_write_headers(account),
+        session=session,
+        on_error=_write_error,
+    )
+
+
+def _write_error(status: int, body: Any, headers: Any, where: str) -> base.ConnectorError | None:
+    """Quota and rate limits come as 403 with a reason in the body, not as 429."""
+    reasons = _error_reasons(body)
+    if reasons & _QUOTA_REASONS:
+        wait = (
+            base.retry_after_seconds(headers) if headers.get("Retry-After") else QUOTA_RETRY_SECONDS
+        )
+        return base.RateLimited(f"YouTube quota exhausted ({status} from {where})", wait)
+    if reasons & _RATE_REASONS:
+        return base.RateLimited(
+            f"YouTube rate limit ({status} from {where})", base.retry_after_seconds(headers)
+        )
+    return None
+
+
+def _posted_comment(comment: Any, video_id: str) -> writing.Posted:
+    if not isinstance(comment, dict):
+        raise base.TransientError("YouTube accepted the comment but answered no comment")
+    snippet = comment.get("snippet") if isinstance(comment.get("snippet"), dict) else {}
+    comment_id = base.text_or_empty(comment.get("id"))
+    video = base.text_or_empty(snippet.get("videoId")) or video_id
+    channel = base.text_or_empty(snippet.get("channelId"))
+    return writing.posted(
+        comment_id, _comment_url(comment_id, video, channel) if comment_id else ""
+    )
+
+
+def _is_ours(snippet: dict, handle: str) -> bool:
+    channel_id = snippet.get("authorChannelId")
+    if isinstance(channel_id, dict):
+        channel_id = channel_id.get("value")
+    candidates = (
+        base.text_or_empty(snippet.get("authorDisplayName")),
+        _handle_from_channel_url(base.text_or_empty(snippet.get("authorChannelUrl"))),
+        base.text_or_empty(channel_id),
+    )
+    return any(writing.same_handle(candidate, handle) for candidate in candidates if candidate)
+
+
+def _thread_of(target: writing.Target) -> str:
+    """The top-level comment a reply goes under (replies can only answer those)."""
+    snippet = target.raw.get("snippet") if isinstance(target.raw.get("snippet"), dict) else {}
+    thread = target.raw.get(THREAD_KEY) if isinstance(target.raw.get(THREAD_KEY), dict) else {}
+    return (
+        base.text_or_empty(snippet.get("parentId"))
+        or base.text_or_empty(thread.get("threadId"))
+        or target.thread_id
+        or target.external_id.split(".", 1)[0]
+    )
+
+
+def _video_of(target: writing.Target) -> str:
+    snippet = target.raw.get("snippet") if isinstance(target.raw.get("snippet"), dict) else {}
+    thread = target.raw.get(THREAD_KEY) if isinstance(target.raw.get(THREAD_KEY), dict) else {}
+    video = base.text_or_empty(snippet.get("videoId")) or base.text_or_empty(thread.get("videoId"))
+    if not video and target.url:
+        video = (parse_qs(urlsplit(target.url).query).get("v") or [""])[0]
+    return video
+
+
+def _write_root(account: writing.AccountConfig) -> str:
+    return (account.base_url or DEFAULT_BASE_URL).strip().rstrip("/")
+
+
+def _write_headers(account: writing.AccountConfig) -> dict[str, str]:
+    return {"Authorization": f"Bearer {account.credentials.get('access_token', '')}"}
