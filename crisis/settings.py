@@ -344,6 +344,18 @@ NOTIFICATIONS = {
     "EMAIL_SWEEP_AFTER_SECONDS": env_int("NOTIFICATIONS_EMAIL_SWEEP_AFTER_SECONDS", 900),
     "EMAIL_SWEEP_LOOKBACK_HOURS": env_int("NOTIFICATIONS_EMAIL_SWEEP_LOOKBACK_HOURS", 24),
     "EMAIL_SWEEP_BATCH": env_int("NOTIFICATIONS_EMAIL_SWEEP_BATCH", 1000),
+    # Outgoing webhooks: each POST waits at most WEBHOOK_TIMEOUT_SECONDS per step (connect,
+    # each read); a failed attempt is retried after WEBHOOK_BACKOFF_SECONDS * 2^attempt
+    # (jittered, at most WEBHOOK_BACKOFF_MAX_SECONDS), WEBHOOK_MAX_RETRIES times by the task,
+    # then by the sweeper, until WEBHOOK_GIVE_UP_HOURS after the event. The sweeper hands a
+    # pending delivery to a worker again WEBHOOK_SWEEP_AFTER_SECONDS after its hand-off.
+    "WEBHOOK_TIMEOUT_SECONDS": env_int("NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS", 5),
+    "WEBHOOK_BACKOFF_SECONDS": env_int("NOTIFICATIONS_WEBHOOK_BACKOFF_SECONDS", 10),
+    "WEBHOOK_BACKOFF_MAX_SECONDS": env_int("NOTIFICATIONS_WEBHOOK_BACKOFF_MAX_SECONDS", 3600),
+    "WEBHOOK_MAX_RETRIES": env_int("NOTIFICATIONS_WEBHOOK_MAX_RETRIES", 8),
+    "WEBHOOK_GIVE_UP_HOURS": env_int("NOTIFICATIONS_WEBHOOK_GIVE_UP_HOURS", 24),
+    "WEBHOOK_SWEEP_AFTER_SECONDS": env_int("NOTIFICATIONS_WEBHOOK_SWEEP_AFTER_SECONDS", 120),
+    "WEBHOOK_SWEEP_BATCH": env_int("NOTIFICATIONS_WEBHOOK_SWEEP_BATCH", 500),
 }
 
 # --- Auth -----------------------------------------------------------------------------

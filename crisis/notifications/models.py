@@ -1,6 +1,10 @@
-"""What a user was told: one Notification row per user and event, read in the bell."""
+"""What a user was told: one Notification row per user and event, read in the bell; how each
+user wants to be told (channel preferences); and the outgoing webhooks that carry it out."""
+
+import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +49,11 @@ class Notification(models.Model):
     origin = models.CharField(_("origin"), max_length=40, default=LIVE_ORIGIN, db_index=True)
     # The event's identity ("incident:12:assigned:7"), so a retried task notifies once.
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, blank=True)
+    # The recipient's channel choices when it was created. The row is always stored (the
+    # record, and the anchor of dedupe_key); with in-app off it is born read and the bell and
+    # the list leave it out; with e-mail off no e-mail is sent, now or by the sweeper.
+    in_app = models.BooleanField(_("shown in Calma"), default=True)
+    by_email = models.BooleanField(_("sent by e-mail"), default=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -80,3 +89,209 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+# --- Channel preferences ----------------------------------------------------------------------
+
+
+class NotificationChannel(models.TextChoices):
+    IN_APP = "in_app", _("In Calma")
+    EMAIL = "email", _("E-mail")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+# What a user gets without having chosen: the bell and e-mail, no webhook.
+CHANNEL_DEFAULTS: dict[str, bool] = {
+    NotificationChannel.IN_APP: True,
+    NotificationChannel.EMAIL: True,
+    NotificationChannel.WEBHOOK: False,
+}
+
+
+class NotificationPreference(models.Model):
+    """One user's choice for one kind on one channel, stored only where it differs from
+    CHANNEL_DEFAULTS (so a new kind or channel needs no data migration)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    kind = models.CharField(_("kind"), max_length=40, choices=NotificationKind.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=NotificationChannel.choices)
+    enabled = models.BooleanField(_("enabled"))
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "channel"], name="one_preference_per_user_kind_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.channel}={self.enabled}"
+
+
+# --- Outgoing webhooks ------------------------------------------------------------------------
+
+secret_ref_validator = RegexValidator(
+    r"^[A-Z0-9_]{0,64}$",
+    _("Use capital letters, digits and underscores only (e.g. SLACK_ALERTS)."),
+)
+
+# The kind of the admin's "send a test event" deliveries (not a notification kind).
+TEST_EVENT_KIND = "test"
+
+
+class WebhookSettings(models.Model):
+    """One row: what every outgoing webhook may reach (set by an admin)."""
+
+    allow_private_addresses = models.BooleanField(
+        _("allow private and loopback addresses"),
+        default=False,
+        help_text=_(
+            "Off: Calma refuses to send to private, loopback, link-local, multicast, reserved "
+            "and unspecified addresses (checked again on every send). Turn on only for a "
+            "receiver inside your own network."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("webhook settings")
+        verbose_name_plural = _("webhook settings")
+
+    def __str__(self) -> str:
+        return "webhooks"
+
+    @classmethod
+    def load(cls) -> "WebhookSettings":
+        settings_row, _created = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+
+class WebhookEndpoint(models.Model):
+    """An address Calma POSTs notification events to (Slack-compatible JSON, signed)."""
+
+    EDITABLE_FIELDS = ("name", "url", "secret_ref", "enabled", "kinds")
+
+    name = models.CharField(_("name"), max_length=120)
+    url = models.URLField(_("address"), max_length=500)
+    secret_ref = models.CharField(
+        _("signing secret reference"),
+        max_length=64,
+        blank=True,
+        validators=[secret_ref_validator],
+        help_text=_(
+            "Name of the secret kept in the server environment, never here: REF reads "
+            "CALMA_SECRET_REF_WEBHOOK_SECRET. Empty: events are sent unsigned."
+        ),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    # NotificationKind values this endpoint receives (a list: works on SQLite too).
+    kinds = models.JSONField(_("events"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def receives(self, kind: str) -> bool:
+        return self.enabled and kind in self.kinds
+
+    def kind_labels(self) -> list[str]:
+        return [kind_label(kind) for kind in self.kinds]
+
+
+def kind_label(kind: str) -> str:
+    """What a delivery's kind is called on screen (a notification kind, or the test event)."""
+    if kind == TEST_EVENT_KIND:
+        return str(_("Test event"))
+    labels = dict(NotificationKind.choices)
+    return str(labels.get(kind, kind))
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, written in the notification's transaction and sent at least
+    once. `event_id` is the same on every attempt, so a receiver drops duplicates by it."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    notification = models.ForeignKey(
+        Notification,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="webhook_deliveries",
+    )
+    event_id = models.UUIDField(_("event id"), default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=40)
+    # The JSON sent, fixed at creation: every attempt sends the same bytes.
+    payload = models.JSONField(_("payload"))
+    state = models.CharField(
+        _("state"), max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_status_code = models.PositiveIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"))
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
+    # While a worker sends, no other one may (a conditional UPDATE claims it until then).
+    lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the sweeper may hand a still-pending delivery to a worker again: past the task's
+    # own hand-off on commit, or past the longest back-off of its next retry.
+    sweep_after = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A retried notify() (same dedupe_key, same rows) adds no second delivery.
+            models.UniqueConstraint(
+                fields=["endpoint", "notification"],
+                condition=Q(notification__isnull=False),
+                name="one_delivery_per_endpoint_and_notification",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["endpoint", "-created_at", "-id"], name="delivery_endpoint_newest"
+            ),
+            # The sweeper's scan of what is still pending.
+            models.Index(
+                fields=["sweep_after"],
+                condition=Q(state="pending"),
+                name="delivery_pending_sweep",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.event_id}"
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)

@@ -1,4 +1,5 @@
-"""Writes of notifications: notify users (in-app row + e-mail on commit) and mark them read."""
+"""Writes of notifications: notify users (in-app row, e-mail and webhook deliveries on commit,
+each as the user chose) and mark them read."""
 
 import zoneinfo
 from collections.abc import Iterable, Mapping
@@ -14,7 +15,13 @@ from django.utils import formats, timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 
-from crisis.notifications.models import LIVE_ORIGIN, Notification, NotificationKind
+from crisis.notifications import deliveries, preferences
+from crisis.notifications.models import (
+    LIVE_ORIGIN,
+    Notification,
+    NotificationChannel,
+    NotificationKind,
+)
 from crisis.people.selectors import preferences_for
 
 # A message as callers give it: a lazy translation, or a msgid (marked with gettext_noop so
@@ -39,7 +46,14 @@ def notify(
     now: datetime,
     origin: str = LIVE_ORIGIN,
 ) -> list[Notification]:
-    """Tell each active user once: a row for the bell, and an e-mail after the commit.
+    """Tell each active user once, by the channels they chose for this kind: a row for the
+    bell, an e-mail after the commit, and a delivery to each enabled webhook endpoint that
+    receives the kind.
+
+    The row is always stored (it is the record and the dedupe anchor); with the in-app channel
+    off it is born read and left out of the bell and the list. E-mail goes out only with the
+    e-mail channel on, webhook deliveries only with the webhook channel on (written in the
+    same transaction, sent at least once). The users' choices are read in one query.
 
     Title and body are rendered in each user's language and time zone. With a dedupe_key a
     repeated call (a retried task) returns the existing rows and sends nothing new. A run's
@@ -52,14 +66,24 @@ def notify(
     recipients = _distinct_active(users)
     if not recipients:
         return []
+    live = origin == LIVE_ORIGIN
+    channels = preferences.channels_for(recipients, kind) if live else {}
     rows = [
-        _notification_for(user, kind, title, body, url, dedupe_key, now, origin)
+        _notification_for(
+            user, kind, title, body, url, dedupe_key, now, origin, channels.get(user.pk)
+        )
         for user in recipients
     ]
     with transaction.atomic():
         notifications = _store(rows, dedupe_key)
-        if origin == LIVE_ORIGIN:
+        if live:
             _email_after_commit(notifications)
+            by_webhook = [
+                notification
+                for notification in notifications
+                if channels.get(notification.user_id, {}).get(NotificationChannel.WEBHOOK)
+            ]
+            deliveries.create_deliveries(notifications=by_webhook, kind=kind, now=now)
     return notifications
 
 
@@ -117,10 +141,13 @@ def _notification_for(
     dedupe_key: str,
     now: datetime,
     origin: str,
+    channels: preferences.Channels | None,
 ) -> Notification:
     language, time_zone = preferences_for(user)
     rendered_title = render_message(title, language=language, time_zone=time_zone)
     rendered_body = render_message(body, language=language, time_zone=time_zone)
+    channels = channels or preferences.defaults()
+    in_app = channels[NotificationChannel.IN_APP]
     return Notification(
         user=user,
         kind=kind,
@@ -130,6 +157,10 @@ def _notification_for(
         dedupe_key=dedupe_key,
         created_at=now,
         origin=origin,
+        in_app=in_app,
+        # Kept for the record but never counted by the bell: born read.
+        read_at=None if in_app else now,
+        by_email=channels[NotificationChannel.EMAIL],
     )
 
 
@@ -175,7 +206,7 @@ def _email_after_commit(notifications: list[Notification]) -> None:
     for notification in notifications:
         # Users without an address get the bell only. A row from an earlier try that was
         # e-mailed is skipped; one that was not is enqueued again (the task sends it once).
-        if notification.emailed_at is None and notification.user.email:
+        if notification.by_email and notification.emailed_at is None and notification.user.email:
             transaction.on_commit(
                 lambda pk=notification.pk: email_notification.delay(pk), robust=True
             )
@@ -192,7 +223,7 @@ def send_notification_email(*, notification_id: int, now: datetime) -> bool:
         notification = (
             Notification.objects.select_for_update(of=("self",))
             .select_related("user")
-            .filter(pk=notification_id, origin=LIVE_ORIGIN, emailed_at__isnull=True)
+            .filter(pk=notification_id, origin=LIVE_ORIGIN, emailed_at__isnull=True, by_email=True)
             .first()
         )
         if notification is None or not notification.user.is_active or not notification.user.email:
