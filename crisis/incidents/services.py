@@ -787,3 +787,43 @@ def enter_private_follow_up(
             verb="incident.private_follow_up",
         )
     return incident
+
+
+# --- Replies (drafts) --------------------------------------------------------------------------
+# Moves of the incident that a reply's approval makes. The reply services (crisis.replies)
+# check who may act on the reply (an approver may not work incidents at all), so these two
+# take the actor only for the audit trail.
+
+
+def await_reply_approval(
+    *, actor: AbstractBaseUser | None, incident: Incident, now: datetime
+) -> Incident:
+    """A reply was submitted for approval: the incident waits for it (in progress only)."""
+    with transaction.atomic():
+        incident = _locked(incident)
+        if incident.state == IncidentState.IN_PROGRESS:
+            _move(
+                actor=actor,
+                incident=incident,
+                to_state=IncidentState.AWAITING_APPROVAL,
+                now=now,
+                verb="incident.await_approval",
+            )
+    return incident
+
+
+def end_reply_approval(
+    *, actor: AbstractBaseUser | None, incident: Incident, now: datetime
+) -> Incident:
+    """The wait for approval is over (approved, sent back, discarded): back in progress."""
+    with transaction.atomic():
+        incident = _locked(incident)
+        if incident.state == IncidentState.AWAITING_APPROVAL:
+            _move(
+                actor=actor,
+                incident=incident,
+                to_state=IncidentState.IN_PROGRESS,
+                now=now,
+                verb="incident.approval_done",
+            )
+    return incident
