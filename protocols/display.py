@@ -79,6 +79,19 @@ _FIELD_LABELS = {
     "oncall_outside_shifts_severities": _("Severities for the on-call supervisor outside shifts"),
     "warn_at_fraction": _("Warn the owner at this share of the time"),
     "handback_on_breach": _("Back to routing on a breach"),
+    # replies section
+    "brand": _("Brand"),
+    "approval_classes": _("Classes that always need approval"),
+    "legal_groups": _("Keyword groups that need a legal reviewer"),
+    "approval_escalate_minutes": _("Escalate a waiting approval after (minutes)"),
+    "boilerplate": _("Boilerplate to avoid"),
+    "acknowledgement_templates": _("Acknowledgement templates"),
+    "follow_up_due_hours": _("Private follow-up due after (hours)"),
+    "hide_needs_approval": _("Hiding a mention needs approval"),
+    # response policies
+    "sla_minutes": _("First response within (minutes)"),
+    "needs_approval": _("Replies need approval"),
+    "escalation_contacts": _("Escalation contacts"),
 }
 
 # Texts Calma ships in its data (the default protocol, its keyword groups, the demo sources):

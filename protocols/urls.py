@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from protocols.views import backtests, editor, suggestions
+from protocols.views import backtests, editor, policies, suggestions
 
 app_name = "protocols"
 
@@ -13,6 +13,11 @@ urlpatterns = [
     path("<int:pk>/", editor.version_detail, name="detail"),
     path("<int:pk>/details/", editor.save_details, name="save_details"),
     path("<int:pk>/sections/<slug:section>/", editor.edit_section, name="edit_section"),
+    path(
+        "<int:pk>/sections/<slug:section>/preview/",
+        policies.preview_template,
+        name="preview_template",
+    ),
     path("<int:pk>/activate/", editor.activate, name="activate"),
     path("<int:pk>/delete/", editor.delete_draft, name="delete_draft"),
     path("<int:pk>/backtest/", backtests.start, name="start_backtest"),

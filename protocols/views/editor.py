@@ -12,6 +12,7 @@ from crisis.roles import Perm
 from protocols import services
 from protocols.diff import diff_configs
 from protocols.forms import (
+    FORM_SECTIONS,
     SECTION_ORDER,
     SECTIONS,
     ActivateForm,
@@ -22,6 +23,7 @@ from protocols.forms import (
     severity_labels,
 )
 from protocols.models import ProtocolStatus, ProtocolVersion
+from protocols.views import policies
 
 edit_protocol = permission_required(Perm.EDIT_PROTOCOL, raise_exception=True)
 
@@ -91,6 +93,11 @@ def edit_section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     version = get_object_or_404(ProtocolVersion, pk=pk, status=ProtocolStatus.DRAFT)
     if section not in SECTIONS:
         raise Http404
+    # Policies and replies have their own form; their JSON ("Advanced") view is `?view=json`,
+    # and a post of the JSON field (`value`) is a JSON edit wherever it comes from.
+    json_view = request.GET.get("view") == "json" or "value" in request.POST
+    if section in FORM_SECTIONS and not json_view:
+        return policies.edit_form_section(request, version, section)
     title, help_text, form_class = SECTIONS[section]
     extra = {"section_value": version.config.get(section, {})}
     if form_class is NumbersForm and section == "severity_thresholds":
@@ -109,7 +116,14 @@ def edit_section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     return render(
         request,
         "protocols/edit_section.html",
-        {"version": version, "form": form, "title": title, "help_text": help_text},
+        {
+            "version": version,
+            "form": form,
+            "title": title,
+            "help_text": help_text,
+            "section": section,
+            "has_form_view": section in FORM_SECTIONS,
+        },
     )
 
 
