@@ -317,6 +317,12 @@ def comparable(text: str) -> str:
     return _SPACES.sub(" ", value).strip()
 
 
+def leading_mentions(text: str) -> str:
+    """The @mentions a text opens with ("@ana @luis"), or ""."""
+    match = _LEADING_MENTIONS.match(text or "")
+    return match.group(0).strip() if match else ""
+
+
 def same_text(published: str, ours: str) -> bool:
     return bool(comparable(ours)) and comparable(published) == comparable(ours)
 
