@@ -24,6 +24,7 @@ NAVIGATION = (
     NavItem(_("Crisis board"), "board", Perm.VIEW_BOARD, "b"),
     NavItem(_("Mentions"), "monitoring:mentions", Perm.VIEW_MENTIONS, "m"),
     NavItem(_("Sources"), "monitoring:sources", Perm.MANAGE_SOURCES, "s"),
+    NavItem(_("Publishing accounts"), "replies:accounts", Perm.MANAGE_PUBLISHING, "w"),
     NavItem(_("Import"), "monitoring:import_csv", Perm.MANAGE_SOURCES, "c"),
     NavItem(_("Quarantine"), "monitoring:quarantine", Perm.MANAGE_SOURCES, "q"),
     NavItem(_("People"), "people:list", Perm.MANAGE_PEOPLE, "u"),

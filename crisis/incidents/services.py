@@ -827,3 +827,37 @@ def end_reply_approval(
                 verb="incident.approval_done",
             )
     return incident
+
+
+# --- Replies (sending) ---------------------------------------------------------------------
+
+
+def record_reply_sent(
+    *, actor: AbstractBaseUser | None, incident: Incident, now: datetime
+) -> Incident:
+    """A public reply went out (posted by Calma or marked sent by hand). Where the state table
+    lets the incident become replied, it does and its first-response clock stops
+    (`record_first_response`). Otherwise (already replied, taken private, a correction after
+    the fact) only an awaited response is recorded: the clock stops, the state stays."""
+    from crisis.incidents.transitions import is_allowed
+
+    with transaction.atomic():
+        incident = _locked(incident)
+        if is_allowed(incident.state, IncidentState.REPLIED):
+            return record_first_response(actor=actor, incident=incident, now=now)
+        awaited = incident.awaiting_response_since is not None or incident.first_response_at is None
+        if not awaited:
+            incident.last_activity_at = now
+            incident.save(update_fields=["last_activity_at", "updated_at"])
+            return incident
+        before = _snapshot(incident)
+        for field, value in _response_changes(incident, now=now).items():
+            setattr(incident, field, value)
+        incident.last_activity_at = now
+        incident.save()
+        after = _snapshot(incident)
+        after["first_response_at"] = _iso(incident.first_response_at)
+        record_audit_event(
+            actor=actor, verb="incident.reply", target=incident, before=before, after=after
+        )
+    return incident
