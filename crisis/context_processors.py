@@ -21,6 +21,8 @@ class NavItem:
 NAVIGATION = (
     NavItem(_("Inbox"), "inbox", Perm.TRIAGE, "i"),
     NavItem(_("Approvals"), "approvals", Perm.APPROVE_REPLIES, "a"),
+    NavItem(_("Follow-ups"), "replies:follow_ups", Perm.TRIAGE, "f"),
+    NavItem(_("Budgets"), "replies:budgets", Perm.MANAGE_BUDGETS, "$"),
     NavItem(_("Crisis board"), "board", Perm.VIEW_BOARD, "b"),
     NavItem(_("Mentions"), "monitoring:mentions", Perm.VIEW_MENTIONS, "m"),
     NavItem(_("Sources"), "monitoring:sources", Perm.MANAGE_SOURCES, "s"),
@@ -28,6 +30,7 @@ NAVIGATION = (
     NavItem(_("Import"), "monitoring:import_csv", Perm.MANAGE_SOURCES, "c"),
     NavItem(_("Quarantine"), "monitoring:quarantine", Perm.MANAGE_SOURCES, "q"),
     NavItem(_("People"), "people:list", Perm.MANAGE_PEOPLE, "u"),
+    NavItem(_("Personal data"), "replies:retention", Perm.MANAGE_PEOPLE, "k"),
     NavItem(_("Teams"), "people:teams", Perm.MANAGE_TEAMS, "t"),
     NavItem(_("Audit log"), "audit_log", Perm.VIEW_AUDIT_LOG, "l"),
     NavItem(_("Protocol"), "protocols:list", Perm.EDIT_PROTOCOL, "p"),

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
@@ -112,6 +112,7 @@ def budgets_with_totals() -> QuerySet[Budget]:
                 output_field=money,
             ),
         )
+        .annotate(remaining=ExpressionWrapper(F("amount") - F("granted"), output_field=money))
         .order_by("-starts_on", "-id")
     )
 

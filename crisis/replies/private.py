@@ -37,13 +37,10 @@ from crisis.replies.models import (
 )
 from crisis.roles import Perm
 from crisis.services.audit import record_audit_event
-from monitoring.platforms import Platform
-from protocols.replies import acknowledgement_templates, fill_template
 from protocols.schema import section
 
 logger = logging.getLogger(__name__)
 
-LANGUAGES = ("es", "en")
 DEFAULT_FOLLOW_UP_HOURS = 24
 DEFAULT_RETENTION_DAYS = 90
 MAX_RETENTION_DAYS = 3650
@@ -119,14 +116,6 @@ def _clean_text(value: str, *, required: bool, what: str) -> str:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def incident_language(incident: Incident) -> str:
-    """The language of the incident's first mention as scored ("es" or "en")."""
-    language = (incident.opened_score or {}).get("language") or ""
-    if language not in LANGUAGES and incident.first_mention_id:
-        language = incident.first_mention.language or ""
-    return language if language in LANGUAGES else LANGUAGES[0]
-
-
 def follow_up_due_hours(incident: Incident) -> int:
     hours = section(incident.protocol_version.config, "replies").get("follow_up_due_hours")
     try:
@@ -138,24 +127,6 @@ def follow_up_due_hours(incident: Incident) -> int:
 
 def default_due_at(incident: Incident, *, now: datetime) -> datetime:
     return now + timedelta(hours=follow_up_due_hours(incident))
-
-
-def acknowledgement_text(incident: Incident, *, actor: AbstractBaseUser, language: str) -> str:
-    """The protocol's first acknowledgement template in `language`, filled for the incident
-    (an unfilled variable stays written, so the draft editor warns about it)."""
-    config = incident.protocol_version.config
-    templates = acknowledgement_templates(config, language=language)
-    if not templates:
-        return ""
-    author = incident.author
-    values = {
-        "author": author.display_name or author.handle,
-        "brand": str(section(config, "replies").get("brand") or ""),
-        "agent": actor.first_name or actor.get_username(),
-        "case": f"#{incident.pk}",
-        "channel": str(Platform(author.platform).label) if author.platform else "",
-    }
-    return fill_template(templates[0], values).text
 
 
 def open_follow_up(incident: Incident) -> FollowUp | None:
@@ -329,23 +300,17 @@ def take_private(
 
 
 def _draft_acknowledgement(*, actor: AbstractBaseUser, incident: Incident, now: datetime) -> Reply:
-    """The acknowledgement through the drafts slice, with the acknowledgement template's text
-    (saved as the draft's text when the draft did not start from it)."""
+    """The acknowledgement, drafted by the drafts slice from the protocol's first
+    acknowledgement template in the incident's language, variables filled."""
     from crisis.replies import drafts
 
-    language = incident_language(incident)
-    reply = drafts.start_draft(
+    return drafts.start_draft(
         actor=actor,
         incident=incident,
         now=now,
-        language=language,
         visibility="public",
         purpose=ReplyPurpose.ACKNOWLEDGEMENT,
     )
-    text = acknowledgement_text(incident, actor=actor, language=language)
-    if text and reply.text != text:
-        reply = drafts.save_draft(actor=actor, reply=reply, text=text, now=now)
-    return reply
 
 
 def after_acknowledgement_sent(*, reply: Reply, now: datetime) -> None:
