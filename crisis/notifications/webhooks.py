@@ -191,15 +191,22 @@ def allowed_addresses(
     if not allow_private:
         for address in addresses:
             reason = address_refusal(address)
-            if reason:
-                raise AddressRefused(
-                    _(
-                        "Refused: %(host)s resolves to %(reason)s. Outgoing webhooks reach public "
-                        "addresses only, unless an admin allows private addresses on the "
-                        "webhooks page."
-                    )
-                    % {"host": target.host, "reason": reason}
+            if not reason:
+                continue
+            if literal is None:
+                reason = _(
+                    "%(host)s resolves to an address webhooks may not reach (%(reason)s)"
+                ) % {
+                    "host": target.host,
+                    "reason": reason,
+                }
+            raise AddressRefused(
+                _(
+                    "Refused: %(reason)s. Outgoing webhooks reach public addresses only, unless "
+                    "an admin allows private addresses on the webhooks page."
                 )
+                % {"reason": reason}
+            )
     return addresses
 
 
