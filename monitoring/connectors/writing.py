@@ -134,6 +134,18 @@ class Target:
     url: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, mention: Any) -> Target:
+        """From anything shaped like a mention (the Mention model, a MentionIn)."""
+        raw = getattr(mention, "raw", None)
+        return cls(
+            platform=str(mention.platform),
+            external_id=str(mention.external_id),
+            thread_id=str(getattr(mention, "thread_id", "") or ""),
+            url=str(getattr(mention, "url", "") or ""),
+            raw=raw if isinstance(raw, dict) else {},
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Posted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -10,7 +11,7 @@ import socket
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from monitoring.simulator import wire
 from monitoring.simulator.api import PREFIXES, Api, Page, Response, to_json
 from monitoring.simulator.world import SIMULATED_PLATFORMS, World
+from monitoring.simulator.writes import MAX_BODY_BYTES, MODERATED_SUBREDDITS, Writes
 
 logger = logging.getLogger("monitoring.simulator")
 
@@ -31,6 +33,8 @@ FAULT_KINDS = (
     "malformed_item",
     "duplicate",
     "out_of_order",
+    # A write is performed and recorded, then the connection closes without any answer.
+    "accept-then-drop",
 )
 # Faults decided before the platform answers, and faults that alter a successful answer.
 _REQUEST_FAULTS = ("429", "500", "timeout")
@@ -129,13 +133,21 @@ class SimulatorServer:
         clock: datetime | None = None,
         youtube_api_keys: Collection[str] | None = None,
         fault_seed: int = 0,
+        write_accounts: Mapping[str, Mapping[str, str]] | None = None,
+        moderated_subreddits: Collection[str] = MODERATED_SUBREDDITS,
     ) -> None:
+        """``write_accounts`` maps a platform to ``{secret: handle}`` (access tokens; Bluesky
+        app passwords); a platform left out accepts any well-shaped secret as the brand's
+        account (see ``writes.BRAND_HANDLES``)."""
         self.world = world
         self.host = host
         self.port = port
         self.clock = SimClock(world.start, speed=speed, fixed=clock)
         self.api = Api(
             world, youtube_api_keys=frozenset(youtube_api_keys) if youtube_api_keys else None
+        )
+        self.writes = Writes(
+            world, write_accounts, moderated_subreddits=tuple(moderated_subreddits)
         )
         self._lock = threading.Lock()
         self._fault_seed = fault_seed
@@ -215,6 +227,7 @@ class SimulatorServer:
         retry_after: float = 2.0,
         delay: float = 30.0,
     ) -> Fault:
+        kind = kind.replace("_", "-") if kind == "accept_then_drop" else kind
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
         platform = PREFIXES.get(platform, platform)
@@ -248,6 +261,7 @@ class SimulatorServer:
             self._requests.clear()
             self._recent.clear()
             self._random = random.Random(self._fault_seed)  # noqa: S311
+        self.writes.reset()
         self.clock.restart()
 
     def state(self) -> dict[str, Any]:
@@ -274,6 +288,7 @@ class SimulatorServer:
                 "requests": dict(self._requests),
                 "served": len(self._served.keys()),
                 "recent_requests": list(self._recent),
+                "writes": self.writes.summary(),
             }
 
     # -- serving --
@@ -357,7 +372,9 @@ class SimulatorServer:
             return
         params = parse_qs(query, keep_blank_values=True)
         ctx = wire.Context(self.world, self.now(), self.base_url)
-        response = self.api.handle(platform, path, params, handler.headers, ctx)
+        response = self.writes.read(platform, path, params, handler.headers, ctx)
+        if response is None:
+            response = self.api.handle(platform, path, params, handler.headers, ctx)
         delivered = list(response.delivered)
         body = response.body
         if response.page is not None:
@@ -377,6 +394,52 @@ class SimulatorServer:
         with self._lock:
             self._served.finish(keys, written=written)
         self._record(platform, path, response.status, fault)
+
+    def _serve_write(
+        self, handler: _Handler, method: str, platform: str, path: str, query: str
+    ) -> None:
+        """A POST, PUT or DELETE: request faults first (nothing written), then the write; an
+        accept-then-drop fault closes the connection after a write without answering."""
+        where = f"{method} {path}"
+        # The body is read first: left unread on a kept-alive connection, it would be taken
+        # for the next request.
+        body = handler.read_body()
+        if body is None:
+            handler.reply_json(413, {"error": f"body larger than {MAX_BODY_BYTES} bytes"})
+            self._record(platform, where, 413, None)
+            return
+        fault = self._take_fault(platform, _REQUEST_FAULTS)
+        if fault is not None and fault.kind == "429":
+            handler.reply(429, *_rate_limited(platform, fault.retry_after))
+            self._record(platform, where, 429, fault)
+            return
+        if fault is not None and fault.kind == "500":
+            handler.reply(500, _SERVER_ERROR_PAGE, "text/html; charset=utf-8", {})
+            self._record(platform, where, 500, fault)
+            return
+        waited_out = (
+            fault is not None
+            and fault.kind == "timeout"
+            and (self._stopping.wait(fault.delay) or handler.client_gone())
+        )
+        if waited_out:
+            # The client gave up before anything was written: nothing is done.
+            handler.close_connection = True
+            self._record(platform, where, 0, fault)
+            return
+        params = parse_qs(query, keep_blank_values=True)
+        ctx = wire.Context(self.world, self.now(), self.base_url)
+        outcome = self.writes.handle(platform, method, path, params, handler.headers, body, ctx)
+        response = outcome.response
+        if outcome.record is not None and 200 <= response.status < 300:
+            drop = self._take_fault(platform, ("accept-then-drop",))
+            if drop is not None:
+                self.writes.mark_dropped(outcome.record)
+                handler.drop()
+                self._record(platform, where, 0, drop)
+                return
+        handler.reply(response.status, response.body, response.content_type, response.headers)
+        self._record(platform, where, response.status, fault)
 
     def _render_page(
         self, platform: str, response: Response, fault: Fault | None
@@ -440,6 +503,24 @@ class SimulatorServer:
                 handler.reply_json(200, {"faults": []})
             elif path == "/_control/served" and method == "GET":
                 handler.reply_json(200, {"items": sorted([list(item) for item in self.served()])})
+            elif path == "/_control/writes" and method == "GET":
+                query = parse_qs(urlsplit(handler.path).query)
+                platform = (query.get("platform") or [None])[0]
+                platform = PREFIXES.get(platform, platform) if platform else None
+                action = (query.get("action") or [None])[0]
+                handler.reply_json(
+                    200,
+                    {
+                        "writes": self.writes.log(platform, action),
+                        "replies": self.writes.replies(platform),
+                        "moderation": self.writes.moderation(platform),
+                    },
+                )
+            elif path == "/_control/writes" and method == "DELETE":
+                self.writes.reset()
+                handler.reply_json(200, {"writes": []})
+            elif path == "/_control/moderation" and method == "GET":
+                handler.reply_json(200, {"posts": self.writes.moderation()})
             elif path == "/_control/reset" and method == "POST":
                 self.reset()
                 handler.reply_json(200, {"now": self.now().isoformat()})
@@ -468,6 +549,9 @@ class SimulatorServer:
             return
         prefix, _, rest = path.lstrip("/").partition("/")
         platform = PREFIXES.get(prefix)
+        if platform is not None and method in ("POST", "PUT", "DELETE"):
+            self._serve_write(handler, method, platform, "/" + rest, url.query)
+            return
         if platform is None or method != "GET":
             if path in ("", "/") and method == "GET":
                 handler.reply_json(200, {"name": "Calma platform simulator", **self.state()})
@@ -546,6 +630,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self.simulator._dispatch(self, "DELETE")
 
+    def do_PUT(self) -> None:
+        self.simulator._dispatch(self, "PUT")
+
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s %s", self.address_string(), format % args)
 
@@ -561,6 +648,23 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(value, dict):
             raise ValueError("body must be a JSON object")
         return value
+
+    def read_body(self) -> bytes | None:
+        """The request body (Content-Length only); None when larger than MAX_BODY_BYTES."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True  # the unread body would be taken for a request
+            return None
+        return self.rfile.read(length) if length > 0 else b""
+
+    def drop(self) -> None:
+        """Close the connection without a word (the write was already done)."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def reply_json(self, status: int, value: Any) -> None:
         self.reply(status, to_json(value), "application/json; charset=utf-8", {})
