@@ -223,7 +223,7 @@ def test_mastodon_edit_keeps_the_mention_and_delete_removes(simulator, session) 
 @pytest.mark.parametrize("action", ["hide_mention", "unhide_mention", "delete_mention"])
 def test_mastodon_moderation_of_others_is_by_hand(simulator, session, action) -> None:
     mention = target(simulator, "mastodon", session)
-    with pytest.raises(Unsupported, match="by hand|moderators"):
+    with pytest.raises(Unsupported, match=r"by hand|moderators"):
         getattr(writing, action)(account(simulator, "mastodon"), mention, session=session)
     assert simulator.writes.log() == []
 
@@ -280,10 +280,14 @@ def test_bluesky_reply_to_a_thread_start_uses_it_as_root(simulator, session) -> 
         timeout=5,
     ).json()["thread"]
     reply = thread["post"]["record"]["reply"]
-    assert reply["root"] == reply["parent"] == {
-        "uri": mention.external_id,
-        "cid": mention.raw["cid"],
-    }
+    assert (
+        reply["root"]
+        == reply["parent"]
+        == {
+            "uri": mention.external_id,
+            "cid": mention.raw["cid"],
+        }
+    )
 
 
 def test_bluesky_reads_the_cid_when_the_raw_lacks_it(simulator, session) -> None:
@@ -305,7 +309,7 @@ def test_bluesky_delete_own_reply(simulator, session) -> None:
 
 @pytest.mark.parametrize("action", ["hide_mention", "unhide_mention", "delete_mention"])
 def test_bluesky_moderation_of_others_is_by_hand(simulator, session, action) -> None:
-    with pytest.raises(Unsupported, match="bsky.app"):
+    with pytest.raises(Unsupported, match=r"bsky\.app"):
         getattr(writing, action)(
             account(simulator, "bluesky"), target(simulator, "bluesky", session), session=session
         )
@@ -509,7 +513,7 @@ def test_hostile_text_is_cleaned_before_it_leaves(simulator, session) -> None:
 def test_an_oversized_answer_is_not_read_whole(simulator, session, monkeypatch) -> None:
     monkeypatch.setattr(writing, "MAX_RESPONSE_BYTES", 200)
     config = account(simulator, "mastodon")
-    with pytest.raises(base.TransientError, match="too large|larger"):
+    with pytest.raises(base.TransientError, match=r"too large|larger"):
         writing.post_reply(
             config,
             target(simulator, "mastodon", session),
