@@ -1096,8 +1096,10 @@ def _fields(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
         return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
     try:
         value = json.loads(body)
+        # A lone surrogate (\ud800) parses but is no text: the real APIs refuse it too.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError) as error:
-        raise ValueError(f"body is not JSON: {error}") from error
+        raise ValueError(f"body is not JSON text: {error}") from error
     if not isinstance(value, dict):
         raise ValueError("body must be a JSON object")
     return value

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from monitoring.connectors import base, bluesky, mastodon, reddit, youtube
 from monitoring.platforms import QueryKind
-from monitoring.simulator import FAULT_KINDS
+from monitoring.simulator import FAULT_KINDS, wire
 from monitoring.simulator.server import SimulatorServer
 from monitoring.simulator.world import World
-from monitoring.simulator.writes import BRAND_HANDLES, DEMO_ACCESS_TOKEN, DEMO_APP_PASSWORD
+from monitoring.simulator.writes import (
+    BRAND_HANDLES,
+    DEMO_ACCESS_TOKEN,
+    DEMO_APP_PASSWORD,
+    Writes,
+)
 
 START = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 TOKEN = "a-well-shaped-token-000000"
@@ -504,3 +512,68 @@ def test_reddit_removal_only_where_the_brand_moderates(simulator) -> None:
     )
     assert simulator.writes.moderation_of("reddit", ours.external_id)["hidden"] is True
     assert simulator.writes.moderation_of("reddit", theirs.external_id) is None
+
+
+# --- any body, an answer -----------------------------------------------------------------------
+WRITE_ROUTES = [
+    ("mastodon", "POST", "/api/v1/statuses"),
+    ("mastodon", "PUT", "/api/v1/statuses/1"),
+    ("mastodon", "DELETE", "/api/v1/statuses/1"),
+    ("bluesky", "POST", "/xrpc/com.atproto.server.createSession"),
+    ("bluesky", "POST", "/xrpc/com.atproto.repo.createRecord"),
+    ("bluesky", "POST", "/xrpc/com.atproto.repo.deleteRecord"),
+    ("reddit", "POST", "/api/comment"),
+    ("reddit", "POST", "/api/editusertext"),
+    ("reddit", "POST", "/api/del"),
+    ("reddit", "POST", "/api/remove"),
+    ("reddit", "POST", "/api/approve"),
+    ("youtube", "POST", "/v3/comments"),
+    ("youtube", "PUT", "/v3/comments"),
+    ("youtube", "DELETE", "/v3/comments"),
+    ("youtube", "POST", "/v3/comments/setModerationStatus"),
+]
+FIELD_NAMES = st.sampled_from(
+    [
+        "status", "in_reply_to_id", "visibility", "identifier", "password", "repo",
+        "collection", "record", "rkey", "thing_id", "text", "id", "spam", "snippet",
+        "parentId", "textOriginal", "reply", "parent", "root", "uri", "cid",
+    ]
+)  # fmt: skip
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(FIELD_NAMES | st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    route=st.sampled_from(WRITE_ROUTES),
+    fields=st.dictionaries(FIELD_NAMES, JSON_VALUES, max_size=6),
+    query=st.dictionaries(FIELD_NAMES | st.just("moderationStatus"), st.text(max_size=12)),
+    raw=st.one_of(st.none(), st.binary(max_size=40)),
+)
+def test_any_write_request_gets_an_answer_never_a_crash(world, route, fields, query, raw) -> None:
+    writes = Writes(world)
+    ctx = wire.Context(world, world.crisis_at + timedelta(minutes=60), "http://127.0.0.1:1")
+    session = writes.handle(
+        "bluesky",
+        "POST",
+        "/xrpc/com.atproto.server.createSession",
+        {},
+        {"Content-Type": "application/json"},
+        b'{"identifier": "brisa.bsky.social", "password": "abcdefgh"}',
+        ctx,
+    )
+    token = json.loads(session.response.body)["accessJwt"]
+    platform, method, path = route
+    body = raw if raw is not None else json.dumps(fields).encode()
+    headers = {"Authorization": f"Bearer {token if platform == 'bluesky' else TOKEN}"}
+    outcome = writes.handle(
+        platform, method, path, {k: [v] for k, v in query.items()}, headers, body, ctx
+    )
+    assert 200 <= outcome.response.status < 500
+    outcome.response.body.decode("utf-8")  # always sendable

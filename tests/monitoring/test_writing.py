@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitoring.connectors import base, bluesky, mastodon, reddit, writing, youtube
 from monitoring.connectors.writing import AccountConfig, Target, Unsupported
@@ -521,3 +523,18 @@ def test_an_oversized_answer_is_not_read_whole(simulator, session, monkeypatch) 
             idempotency_key="big",
             session=session,
         )
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(), other=st.text())
+def test_outgoing_text_is_clean_or_refused(text: str, other: str) -> None:
+    try:
+        cleaned = writing.outgoing_text(text)
+    except base.PermanentError:
+        assert not text.replace("\x00", "").strip()  # only an empty reply is refused
+        return
+    assert "\x00" not in cleaned
+    cleaned.encode("utf-8")  # no lone surrogate survives
+    assert writing.same_text(cleaned, cleaned)
+    writing.same_text(other, cleaned)  # never raises
+    writing.same_handle(other, text)
