@@ -303,8 +303,9 @@ def escalate_minutes(replies_section: dict[str, Any] | None) -> int:
         return int(section({}, "replies")["approval_escalate_minutes"])
 
 
-def escalate_minutes_by_version(version_ids: set[int]) -> dict[int, int]:
-    """approval_escalate_minutes of each protocol version (one query; only that section)."""
+def escalate_minutes_by_version(version_ids: Any) -> dict[int, int]:
+    """approval_escalate_minutes of each protocol version (ids or a subquery of ids; one query
+    that reads only that section)."""
     rows = ProtocolVersion.objects.filter(pk__in=version_ids).values("pk", "config__replies")
     return {row["pk"]: escalate_minutes(row["config__replies"]) for row in rows}
 

@@ -547,9 +547,10 @@ def save_draft(
         reply, incident = locked(reply)
         require_can_act(actor, incident)
         _require_editable(reply)
-        _require_revision(reply, expected_revision)
         if text == reply.text:
+            # Nothing to store (an autosave of what a save just stored, say): not stale either.
             return reply
+        _require_revision(reply, expected_revision)
         before = {"revision": reply.revision, "state": reply.state, **edit_summary(reply.text)}
         submitted = reply.state != ReplyState.DRAFT
         reply.text = text

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 
 from crisis.incidents.views import inbox as incident_inbox
+from crisis.replies.views import approvals as reply_approvals
 from crisis.roles import Perm
 from crisis.views.rendering import render_page_or_partial
 
@@ -11,11 +12,9 @@ from crisis.views.rendering import render_page_or_partial
 inbox = incident_inbox.inbox
 
 
-@permission_required(Perm.APPROVE_REPLIES, raise_exception=True)
-def approvals(request: HttpRequest) -> HttpResponse:
-    return render_page_or_partial(
-        request, "crisis/approvals.html", "crisis/partials/approval_list.html", {"drafts": []}
-    )
+# The supervisor's home is the live approval queue of replies (legal reviewers see there the
+# replies that need a legal approval).
+approvals = reply_approvals.queue
 
 
 @permission_required(Perm.VIEW_BOARD, raise_exception=True)
