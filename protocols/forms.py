@@ -343,7 +343,7 @@ class TemplateRowsMixin:
         self.template_rows[prefix] = names
 
     def _template_attrs(self, name: str) -> dict:
-        attrs = {"rows": 2, "class": "reply-template"}
+        attrs = {"rows": 3, "class": "reply-template"}
         if self.focus == name:
             attrs["autofocus"] = True
         if self.preview_url:
@@ -352,7 +352,7 @@ class TemplateRowsMixin:
             attrs.update(
                 {
                     "hx-post": self.preview_url,
-                    "hx-trigger": "focus, keyup changed delay:400ms",
+                    "hx-trigger": "focus, input changed delay:400ms",
                     "hx-vals": json.dumps({"preview": name}),
                 }
             )
@@ -657,7 +657,7 @@ class RepliesForm(TemplateRowsMixin, forms.Form):
                 self.fields[name].widget.attrs.update(
                     {
                         "hx-post": preview_url,
-                        "hx-trigger": "keyup changed delay:600ms",
+                        "hx-trigger": "input changed delay:600ms",
                     }
                 )
         templates = _dict(section.get("acknowledgement_templates"))
