@@ -435,10 +435,12 @@ def sweep_stuck_sends(*, now: datetime) -> int:
     claimed) are queued again; the send finds its own reply or reuses the idempotency key, so
     nothing is posted twice. A reply that used up MAX_ATTEMPTS is recorded as failed."""
     stale = now - STUCK_AFTER
+    # updated_at is touched when queued, so a reply waits STUCK_AFTER between two queueings.
     stuck = Reply.objects.filter(
         Q(state=ReplyState.SENDING, sending_started_at__lt=stale)
-        | Q(state=ReplyState.SENDING, sending_started_at__isnull=True, updated_at__lt=stale)
-        | Q(state=ReplyState.APPROVED, account__isnull=False, updated_at__lt=stale)
+        | Q(state=ReplyState.SENDING, sending_started_at__isnull=True)
+        | Q(state=ReplyState.APPROVED, account__isnull=False),
+        updated_at__lt=stale,
     ).order_by("updated_at", "pk")
     queued = 0
     for reply_id, state, attempts in stuck.values_list("pk", "state", "send_attempts")[
@@ -447,7 +449,6 @@ def sweep_stuck_sends(*, now: datetime) -> int:
         if state == ReplyState.SENDING and attempts >= MAX_ATTEMPTS:
             _give_up(reply_id, attempts, now)
             continue
-        # Touch it, so the next sweep waits STUCK_AFTER again before queueing it once more.
         Reply.objects.filter(pk=reply_id, state=state, send_attempts=attempts).update(
             updated_at=now
         )

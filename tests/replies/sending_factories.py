@@ -117,6 +117,8 @@ def approved_reply(
     **fields,
 ) -> Reply:
     """A reply as approvals leaves it (drafting and approving are the drafts slice's tests)."""
+    fields.setdefault("created_at", NOW)
+    fields.setdefault("updated_at", NOW)
     return Reply.objects.create(
         incident=incident,
         in_reply_to=incident.first_mention,
@@ -128,7 +130,73 @@ def approved_reply(
         approved_at=NOW,
         account=account,
         protocol_version=incident.protocol_version,
-        created_at=NOW,
-        updated_at=NOW,
         **fields,
     )
+
+
+# --- the simulator ------------------------------------------------------------------------------
+# Each platform's brand account as the simulator knows it: secret → handle.
+SIMULATOR_SECRETS = {
+    Platform.MASTODON: ("access_token", "mastodon-token-for-the-brand-0001", "brisa"),
+    Platform.BLUESKY: ("app_password", "abcd-efgh-ijkl-mnop", "brisa.bsky.social"),
+    Platform.REDDIT: ("access_token", "reddit-token-for-the-brand-00001", "BrisaTelecom"),
+}
+SIMULATOR_ACCOUNTS = {
+    platform: {secret: handle} for platform, (_name, secret, handle) in SIMULATOR_SECRETS.items()
+}
+POLLED = {
+    Platform.MASTODON: (QueryKind.HASHTAG, "brisa"),
+    Platform.BLUESKY: (QueryKind.SEARCH, "brisa"),
+    Platform.REDDIT: (QueryKind.SEARCH, "brisa"),
+}
+
+
+def simulator_account(
+    simulator, platform: str, monkeypatch, *, secret: str | None = None
+) -> tuple[Source, PublishingAccount]:
+    """A source polling the simulator and the brand's account answering on it, with its secret
+    set in the environment (`secret` overrides the one the simulator accepts)."""
+    kind, query = POLLED[platform]
+    root = simulator.url(platform)
+    found_by = Source.objects.create(
+        name=f"Simulated {platform} {next(_numbers)}",
+        platform=platform,
+        kind=kind,
+        query=query,
+        base_url=root,
+        enabled=False,
+    )
+    name, accepted, handle = SIMULATOR_SECRETS[platform]
+    made = account(platform, base_url=root, handle=handle, sources=(found_by,))
+    monkeypatch.setenv(f"CALMA_SECRET_{made.credentials_ref}_{name.upper()}", secret or accepted)
+    return found_by, made
+
+
+def polled_mention(simulator, found_by: Source, keep=lambda mention: not mention.reply_to_id):
+    """The first mention the source's connector reads from the simulator, stored by ingest as
+    the poller stores it."""
+    from monitoring.connectors import connector_for
+    from monitoring.connectors.base import SourceConfig
+    from monitoring.ingest import ingest_mentions
+    from monitoring.models import Mention
+
+    connector = connector_for(found_by.platform)
+    config = SourceConfig(
+        found_by.platform, found_by.kind, found_by.query, found_by.base_url, page_size=100
+    )
+    page = connector.fetch(config, {})
+    chosen = next(mention for mention in page.mentions if keep(mention))
+    ingest_mentions([chosen], source_id=found_by.pk)
+    return Mention.objects.get(platform=chosen.platform, external_id=chosen.external_id)
+
+
+def case_for(mention, *, owner, state: str = IncidentState.IN_PROGRESS) -> Incident:
+    """An incident opened on a stored mention (as the incident stage would)."""
+    from crisis.incidents.models import IncidentMention
+
+    made = incident_factory(state=state, owner=owner)
+    IncidentMention.objects.filter(incident=made).update(mention=mention)
+    made.first_mention = mention
+    made.author = mention.author
+    made.save(update_fields=["first_mention", "author"])
+    return made
