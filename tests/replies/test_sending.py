@@ -558,3 +558,32 @@ def test_a_manager_cannot_touch_another_teams_reply(client, manager, method, nam
 def test_unknown_reply_is_not_found(client, manager):
     client.force_login(manager)
     assert client.get(reverse("replies:send_status", args=[999999])).status_code == 404
+
+
+# --- hand-overs to the other slices ---------------------------------------------------------------
+def test_an_acknowledgement_sent_moves_the_case_to_its_private_follow_up(manager):
+    from crisis.replies.models import FollowUp
+
+    incident = make.case_on(make.source(Platform.FEED), owner=manager)
+    FollowUp.objects.create(
+        incident=incident,
+        channel="email",
+        owner=manager,
+        due_at=NOW + timedelta(days=1),
+        created_by=manager,
+        created_at=NOW,
+    )
+    ack = make.approved_reply(incident, by=manager, purpose=ReplyPurpose.ACKNOWLEDGEMENT)
+    sending.mark_sent_by_hand(actor=manager, reply=ack, url="https://blog.example/c/2", now=NOW)
+    incident.refresh_from_db()
+    assert incident.state == IncidentState.PRIVATE_FOLLOW_UP
+    assert incident.first_response_at == NOW  # the public acknowledgement answered in time
+
+
+def test_the_incident_page_shows_the_send_status_of_its_replies(client, manager):
+    incident = make.case_on(make.source(Platform.FEED), owner=manager)
+    reply = make.approved_reply(incident, by=manager)
+    client.force_login(manager)
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert f'id="send-status-{reply.pk}"' in page
+    assert reverse("replies:send_mark_sent", args=[reply.pk]) in page

@@ -24,6 +24,9 @@ def send_status_for(context, reply) -> sending.SendStatus:
     viewer = _viewer(context)
     if viewer is not None and not viewer.is_authenticated:
         viewer = None
+    incident = context.get("incident")
+    if incident is not None and reply.incident_id == incident.pk:
+        reply.incident = incident  # the panel's, already loaded: no query per reply
     return sending.send_status(reply, viewer)
 
 
