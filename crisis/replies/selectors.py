@@ -15,8 +15,13 @@ from crisis.incidents.models import Incident, IncidentState
 from crisis.incidents.selectors import SlaStatus
 from crisis.incidents.transitions import can_act
 from crisis.incidents.views.inbox import countdown
+from crisis.models import AuditEvent
 from crisis.replies import drafts
-from crisis.replies.approvals import approver_roles, escalate_minutes_by_version
+from crisis.replies.approvals import (
+    AUTHORING_VERBS,
+    approver_roles,
+    escalate_minutes_by_version,
+)
 from crisis.replies.models import (
     LIVE_DRAFT_STATES,
     ApprovalDecision,
@@ -151,9 +156,6 @@ def _approvals_of(replies: list[Reply]) -> dict[int, dict[str, tuple[int, str]]]
 
 def _authored_by(viewer: AbstractBaseUser, replies: list[Reply]) -> set[int]:
     """The replies of the page the viewer wrote (drafted, or saved an edit of): one query."""
-    from crisis.models import AuditEvent
-    from crisis.replies.approvals import AUTHORING_VERBS
-
     own = {reply.pk for reply in replies if reply.drafted_by_id == viewer.pk}
     others = [str(reply.pk) for reply in replies if reply.pk not in own]
     if others:

@@ -214,7 +214,11 @@ def test_an_edit_between_the_two_approvals_needs_both_again(cm, supervisor):
 def test_edit_and_approve_approves_the_new_revision_as_the_approver(cm, supervisor):
     reply = _submitted(cm)
     approved = approvals.approve_reply(
-        actor=supervisor, reply=reply, now=LATER, text="Hola, lo arreglamos hoy.", expected_revision=1
+        actor=supervisor,
+        reply=reply,
+        now=LATER,
+        text="Hola, lo arreglamos hoy.",
+        expected_revision=1,
     )
     assert (approved.state, approved.revision, approved.text) == (
         ReplyState.APPROVED,
