@@ -68,6 +68,12 @@ class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = WebhookEndpoint.EDITABLE_FIELDS
+        help_texts = {
+            "url": _(
+                "An http or https address, e.g. a Slack incoming webhook. Private and loopback "
+                "addresses are refused unless the settings on the webhooks page allow them."
+            )
+        }
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]
