@@ -11,6 +11,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from crisis.incidents.models import IncidentState
 from crisis.models import AuditEvent
@@ -587,3 +590,16 @@ def test_the_incident_page_shows_the_send_status_of_its_replies(client, manager)
     page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert f'id="send-status-{reply.pk}"' in page
     assert reverse("replies:send_mark_sent", args=[reply.pk]) in page
+
+
+# --- the link boundary ----------------------------------------------------------------------------
+@given(st.text(max_size=300))
+@hypothesis_settings(max_examples=200, deadline=None)
+def test_any_link_typed_or_returned_is_either_http_or_refused(text):
+    from crisis.replies.forms_sending import MarkSentForm
+
+    link = sending.safe_url(text)
+    assert link == "" or link.split(":", 1)[0].lower() in ("http", "https")
+    form = MarkSentForm({"url": text})
+    if form.is_valid():
+        assert sending.safe_url(form.cleaned_data["url"])
