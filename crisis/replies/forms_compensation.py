@@ -9,6 +9,9 @@ from crisis.replies.models import CompensationKind
 
 _date_widget = forms.DateInput(attrs={"type": "date"})
 _amount_widget = forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"})
+_positive_amount_widget = forms.NumberInput(
+    attrs={"step": "0.01", "min": "0.01", "inputmode": "decimal"}
+)
 _currency_widget = forms.TextInput(
     attrs={"maxlength": "3", "pattern": "[A-Za-z]{3}", "autocapitalize": "characters", "size": "4"}
 )
@@ -29,7 +32,7 @@ class OfferCompensationForm(_CurrencyMixin, forms.Form):
         max_digits=12,
         decimal_places=2,
         min_value=0,
-        widget=_amount_widget,
+        widget=_positive_amount_widget,
     )
     currency = forms.CharField(
         label=_("Currency"), max_length=3, initial="EUR", widget=_currency_widget

@@ -18,7 +18,9 @@ MAX_DUE_AHEAD = timedelta(days=365)
 
 class TakePrivateForm(forms.Form):
     channel = forms.ChoiceField(
-        label=_("Continue by"), choices=FollowUpChannel.choices, initial=FollowUpChannel.EMAIL
+        label=_("Continue by"),
+        choices=FollowUpChannel.choices,
+        initial=FollowUpChannel.DIRECT_MESSAGE,
     )
     owner = forms.ModelChoiceField(
         label=_("Follow-up owner"), queryset=None, required=False, empty_label=_("Me")
@@ -33,14 +35,17 @@ class TakePrivateForm(forms.Form):
         label=_("E-mail address"),
         required=False,
         max_length=254,
-        help_text=_("Optional. Erased after the retention period; never in the audit log."),
+        help_text=_(
+            "Needed to continue by e-mail. Erased after the retention period; never in the "
+            "audit log."
+        ),
     )
     phone = forms.CharField(
         label=_("Phone number"),
         required=False,
         max_length=40,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-        help_text=_("Optional. Digits, spaces, +, - and brackets."),
+        help_text=_("Needed to continue by phone: digits, spaces, +, - and brackets."),
     )
     note = forms.CharField(
         label=_("Note"),

@@ -287,7 +287,7 @@ def take_private(
         if owner.pk != actor.pk:
             incident_services.notify_after_commit(
                 user_ids=[owner.pk],
-                kind=NotificationKind.FOLLOW_UP_DUE,
+                kind=NotificationKind.ASSIGNED,
                 title=(
                     gettext_noop("You own the private follow-up of incident #%(id)s"),
                     {"id": incident.pk},

@@ -168,19 +168,31 @@ def test_manager_takes_their_incident_private(client, cm, case):
     assert Reply.objects.filter(incident=case, purpose=ReplyPurpose.ACKNOWLEDGEMENT).exists()
 
 
-def test_take_private_over_htmx_answers_with_the_panel(client, cm, case):
+def test_take_private_over_htmx_reloads_the_incident_page(client, cm, case):
+    _login(client, cm)
+    url = reverse("replies:take_private", args=[case.pk])
+    response = client.post(url, _take_data(), headers={"HX-Request": "true"})
+    # The acknowledgement shows in the reply panel and the message on the page: htmx reloads it.
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == reverse("incidents:detail", args=[case.pk])
+    html = client.get(response.headers["HX-Redirect"]).content.decode()
+    assert "is being taken private" in html
+    assert EMAIL in html  # the owner sees the address on the panel
+    assert "Complete the follow-up" in html
+
+
+def test_an_invalid_take_private_form_over_htmx_answers_with_the_panel(client, cm, case):
     _login(client, cm)
     response = client.post(
         reverse("replies:take_private", args=[case.pk]),
-        _take_data(),
+        _take_data(**{"private-email": "nope"}),
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'id="private-panel"' in html
-    assert "<html" not in html
-    assert EMAIL in html  # the owner sees the address on the panel
-    assert "Complete the follow-up" in html
+    assert 'id="private-panel"' in html and "<html" not in html
+    assert "Check the form below." in html
+    assert not FollowUp.objects.exists()
 
 
 def test_supervisor_takes_any_incident_private(client, supervisor, case):

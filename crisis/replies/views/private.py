@@ -10,9 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
 
 from crisis.incidents import page
 from crisis.incidents.models import Incident
@@ -62,6 +64,15 @@ def done(request: HttpRequest, incident: Incident, message: str) -> HttpResponse
     return redirect("incidents:detail", pk=incident.pk)
 
 
+def done_whole_page(request: HttpRequest, incident: Incident, message: str) -> HttpResponse:
+    """A change other panels show too (the acknowledgement draft, the incident's state): htmx
+    reloads the whole incident page, where the message is shown."""
+    messages.success(request, message)
+    if is_htmx(request):
+        return HttpResponseClientRedirect(reverse("incidents:detail", args=[incident.pk]))
+    return redirect("incidents:detail", pk=incident.pk)
+
+
 def refused(request: HttpRequest, incident: Incident, message: str) -> HttpResponse:
     if is_htmx(request):
         return panel(request, incident, error=message)
@@ -95,7 +106,7 @@ def take_private(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except (InvalidTransition, ValidationError) as error:
                 return refused(request, incident, refusal(error))
-            return done(
+            return done_whole_page(
                 request,
                 incident,
                 gettext(
@@ -168,7 +179,7 @@ def complete_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
             if not page.can_view(request.user, incident):
                 messages.success(request, message)
                 return redirect("replies:follow_ups")
-            return done(request, incident, message)
+            return done_whole_page(request, incident, message)
         if is_htmx(request):
             return panel(
                 request, incident, complete_form=form, error=gettext("Check the form below.")
