@@ -222,8 +222,8 @@ def _too_old(delivery: WebhookDelivery, now: datetime) -> bool:
 
 
 def _claim(delivery: WebhookDelivery, now: datetime, *, timeout: float) -> bool:
-    # The lease outlasts the longest POST (connect + send + read, each within the timeout).
-    lease_until = now + timedelta(seconds=4 * timeout + 30)
+    # The lease outlasts the longest POST (the connects and the whole exchange are bounded).
+    lease_until = now + timedelta(seconds=webhooks.LONGEST_POST_IN_TIMEOUTS * timeout + 30)
     claimed = (
         WebhookDelivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING)
         .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))

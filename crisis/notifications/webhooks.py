@@ -12,10 +12,12 @@ with the endpoint's secret, so a receiver verifies it exactly as Calma verifies 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -28,6 +30,12 @@ EVENT_ID_HEADER = "X-Calma-Event-Id"
 EVENT_KIND_HEADER = "X-Calma-Event"
 USER_AGENT = "Calma-Webhooks/1"
 MAX_RESPONSE_BYTES = 4096
+# The whole exchange (send, status line, headers, the bounded body) within this many timeouts.
+EXCHANGE_DEADLINE_FACTOR = 3
+# A name with many addresses: connect to at most this many of them (each within the timeout).
+MAX_ADDRESSES_TRIED = 3
+# The longest one POST can take, in timeouts: what a worker's claim on a delivery must outlast.
+LONGEST_POST_IN_TIMEOUTS = MAX_ADDRESSES_TRIED + EXCHANGE_DEADLINE_FACTOR
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
@@ -262,7 +270,7 @@ def post(
     addresses = allowed_addresses(target, allow_private=allow_private, resolve=resolve)
     connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     last_error = TransientDeliveryError(_("%(host)s has no address") % {"host": target.host})
-    for address in addresses:
+    for address in addresses[:MAX_ADDRESSES_TRIED]:
         connection = connection_class(target.host, target.port, address=address, timeout=timeout)
         try:
             try:
@@ -304,6 +312,13 @@ def _exchange(
         "Accept": "*/*",
         **headers,
     }
+    # The socket timeout bounds each step; a receiver dripping its answer a byte at a time
+    # would still hold the worker, so the whole exchange also has a deadline, after which
+    # the socket is shut down under the blocked read.
+    fired = threading.Event()
+    watchdog = threading.Timer(EXCHANGE_DEADLINE_FACTOR * timeout, _abort, args=(connection, fired))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("POST", target.path, body=body, headers=all_headers)
         response = connection.getresponse()
@@ -313,18 +328,33 @@ def _exchange(
             _("No answer within %(seconds)s s") % {"seconds": timeout}
         ) from error
     except (OSError, http.client.HTTPException) as error:
+        if fired.is_set():
+            raise TransientDeliveryError(
+                _("No complete answer within %(seconds)s s")
+                % {"seconds": EXCHANGE_DEADLINE_FACTOR * timeout}
+            ) from error
         # Includes a receiver that took the request and closed without answering: it may
         # have processed it, so the retry carries the same event id for it to drop.
         raise TransientDeliveryError(
             _("The connection failed before an answer: %(error)s")
             % {"error": str(error) or type(error).__name__}
         ) from error
+    finally:
+        watchdog.cancel()
     return Answer(
         status_code=response.status,
         body=answer_body,
         retry_after=_retry_after(response.getheader("Retry-After")),
         location=(response.getheader("Location") or "")[:300],
     )
+
+
+def _abort(connection: http.client.HTTPConnection, fired: threading.Event) -> None:
+    fired.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def signed_headers(*, body: bytes, secret: str, event_id: str, kind: str) -> dict[str, str]:

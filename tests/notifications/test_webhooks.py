@@ -88,6 +88,18 @@ class Receiver:
                     receiver.release.wait(10)
                     self.close_connection = True
                     return
+                if answer == "drip":
+                    # A byte at a time, each well within the timeout, never ending in time.
+                    for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 200:
+                        if receiver.release.wait(0.05):
+                            break
+                        try:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                        except OSError:
+                            break
+                    self.close_connection = True
+                    return
                 status, headers, payload = (
                     answer if isinstance(answer, tuple) else (answer, {}, b"ok")
                 )
@@ -358,6 +370,18 @@ def test_a_receiver_that_does_not_answer_times_out_and_is_retried(db, settings, 
         outcome, delivery = deliver_once(receiver)
     assert outcome.state == DeliveryState.PENDING
     assert "0.3" in delivery.last_error
+
+
+def test_an_answer_dripped_byte_by_byte_is_cut_off_at_the_deadline(db, settings, secret):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, **FAST, "WEBHOOK_TIMEOUT_SECONDS": 0.2}
+    allow_private()
+    started = time.monotonic()
+    with Receiver("drip") as receiver:
+        outcome, delivery = deliver_once(receiver)
+        elapsed = time.monotonic() - started
+    assert outcome.state == DeliveryState.PENDING
+    assert "No complete answer within" in delivery.last_error
+    assert elapsed < 5  # the drip alone would take ten seconds
 
 
 def test_a_huge_answer_is_not_read_beyond_a_few_kilobytes(db, fast_webhooks, secret):
