@@ -244,6 +244,8 @@ def _deliver(reply: Reply, config, target, *, retrying: bool) -> tuple["writing.
     ):
         return writing.edit_reply(config, original.external_id, reply.text), "edited"
     if retrying and config.platform not in IDEMPOTENT_PLATFORMS:
+        # A post of ours with this text on the thread is this reply (or says exactly what it
+        # says): posting again could only double it.
         found = writing.find_own_reply(config, target, text=reply.text)
         if found is not None:
             return found, "found"

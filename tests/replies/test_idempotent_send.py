@@ -246,3 +246,19 @@ def test_deleting_a_sent_reply_on_the_platform_is_justified_and_audited(
     event = AuditEvent.objects.get(verb="reply.deleted")
     assert event.after["justification"] == "Answered the wrong customer"
     assert event.after["by_hand"] is False
+
+
+def test_a_retried_correction_never_doubles_a_post_even_with_unchanged_text(
+    simulator, monkeypatch, manager, db
+):
+    wrong = sent_through_calma(simulator, Platform.BLUESKY, monkeypatch, manager)
+    correction = sending.correct_sent_reply(actor=manager, reply=wrong, now=NOW)
+    assert correction.text == wrong.text
+    approve_correction(correction)
+    simulator.add_fault("accept-then-drop", Platform.BLUESKY, count=1)
+    send_reply.apply(args=[correction.pk])
+    correction.refresh_from_db()
+    assert correction.state == ReplyState.SENT
+    # The original and the correction the platform accepted before dropping the answer; the
+    # retry found a post of ours saying exactly this and posted nothing more.
+    assert len(ours(simulator, Platform.BLUESKY)) == 2
