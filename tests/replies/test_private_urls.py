@@ -632,3 +632,26 @@ def test_budgets_dates_outside_a_sane_window_are_refused(client, supervisor):
     response = client.post(reverse("replies:budgets"), _budget_data(starts_on="1900-01-01"))
     assert response.status_code == 400
     assert not Budget.objects.filter(starts_on=date(1900, 1, 1)).exists()
+
+
+def test_the_panel_costs_the_same_queries_for_one_or_many_compensations(client, cm, case):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def offer() -> None:
+        compensations.offer_compensation(
+            actor=cm, incident=case, kind="gift", amount="1", currency="EUR", now=timezone.now()
+        )
+
+    _login(client, cm)
+    url = reverse("incidents:detail", args=[case.pk])
+    offer()
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for _number in range(12):
+        offer()
+    with CaptureQueriesContext(connection) as many:
+        html = client.get(url).content.decode()
+    assert html.count("data-compensation=") == 13
+    assert len(many) == len(one)
