@@ -39,6 +39,7 @@ from crisis.replies.drafts import (
     notify_after_commit,
     refusal,
     request_approval,
+    submission_key,
     supervisor_ids,
 )
 from crisis.replies.models import ApprovalDecision, Reply, ReplyApproval, ReplyState
@@ -366,7 +367,7 @@ def _escalate(reply_id: int, revision: int, *, now: datetime) -> int:
                 {"id": incident.pk, "minutes": waited},
             ),
             url=reverse("approvals"),
-            dedupe_key=f"reply:{reply.pk}:approval_overdue:r{reply.revision}",
+            dedupe_key=f"reply:{reply.pk}:approval_overdue:{submission_key(reply)}",
             now=now,
             origin=incident.origin,
             incident_id=incident.pk,

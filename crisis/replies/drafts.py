@@ -361,6 +361,14 @@ def approval_roles_given(reply: Reply) -> dict[str, int]:
     )
 
 
+def submission_key(reply: Reply) -> str:
+    """Names one wait for approval in notification keys: the revision, and how many times the
+    reply was sent back (a draft sent back and submitted again unchanged waits afresh), so a
+    retried step tells nobody twice while a new wait is told again."""
+    sent_back = reply.approvals.filter(decision="sent_back").count()
+    return f"r{reply.revision}" + (f"s{sent_back}" if sent_back else "")
+
+
 def missing_roles(reply: Reply, given: dict[str, int] | None = None) -> list[str]:
     given = approval_roles_given(reply) if given is None else given
     return [role for role in reply.approvers_required if role not in given]
@@ -387,7 +395,7 @@ def request_approval(
         ),
         body=audit_text(reply.text),
         url=reverse("approvals"),
-        dedupe_key=f"reply:{reply.pk}:approval_requested:r{reply.revision}",
+        dedupe_key=f"reply:{reply.pk}:approval_requested:{submission_key(reply)}",
         now=now,
         origin=incident.origin,
         incident_id=incident.pk,

@@ -451,3 +451,42 @@ def test_the_queue_pages_by_twenty_five(cm, supervisor, client):
 def test_an_empty_queue_says_so(supervisor, client):
     client.force_login(supervisor)
     assert "No reply is waiting for approval." in client.get(reverse("approvals")).content.decode()
+
+
+# --- Edge cases of the wait --------------------------------------------------------------------
+
+
+def test_a_draft_sent_back_and_submitted_again_unchanged_tells_the_approvers_again(
+    cm, supervisor, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = _submitted(cm)
+        approvals.send_back_reply(actor=supervisor, reply=reply, comment="Revísalo.", now=LATER)
+        drafts.submit_draft(actor=cm, reply=reply, now=LATER)
+    keys = Notification.objects.filter(kind="approval_requested").values_list(
+        "dedupe_key", flat=True
+    )
+    assert sorted(keys) == [
+        f"reply:{reply.pk}:approval_requested:r1",
+        f"reply:{reply.pk}:approval_requested:r1s1",
+    ]
+
+
+def test_an_approved_reply_the_protocol_did_not_ask_to_approve_goes_back_to_draft_when_edited(
+    cm,
+):
+    incident = case(owner=cm, severity="medium", triage_class="question")
+    reply = drafts.start_draft(actor=cm, incident=incident, now=NOW)
+    assert drafts.submit_draft(actor=cm, reply=reply, now=NOW).state == ReplyState.APPROVED
+    edited = drafts.save_draft(actor=cm, reply=reply, text="Hola, mejor así.", now=LATER)
+    assert (edited.state, edited.approved_at) == (ReplyState.DRAFT, None)
+    assert drafts.submit_draft(actor=cm, reply=edited, now=LATER).state == ReplyState.APPROVED
+
+
+def test_a_waiting_reply_edited_past_the_limit_goes_back_to_draft(cm, supervisor):
+    reply = _submitted(cm)
+    edited = drafts.save_draft(actor=cm, reply=reply, text="a" * 400, now=LATER)
+    assert edited.state == ReplyState.DRAFT
+    edited.incident.refresh_from_db()
+    assert edited.incident.state == IncidentState.IN_PROGRESS
+    assert selectors.approval_queue(supervisor, now=LATER).waiting == 0

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crisis.incidents.models import IncidentState
 from crisis.replies import approvals, drafts
@@ -435,3 +437,29 @@ def test_a_resolved_incident_offers_no_new_reply(client, people):
     incident = case(owner=people["manager"], of=people["care"], state=IncidentState.RESOLVED)
     page = _incident_page(client, people["manager"], incident)
     assert reverse("replies:draft_start", args=[incident.pk]) not in page
+
+
+# --- Any input -------------------------------------------------------------------------------
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    text=st.text(max_size=400),
+    revision=st.one_of(st.integers(), st.text(max_size=5)),
+    htmx=st.booleans(),
+)
+def test_any_save_gets_an_answer_and_stores_clean_text(client, people, text, revision, htmx):
+    reply = Reply.objects.filter(state=ReplyState.DRAFT).first() or _draft(people)
+    client.force_login(people["manager"])
+    response = client.post(
+        reverse("replies:draft_save", args=[reply.pk]),
+        {"text": text, "revision": revision},
+        headers={"HX-Request": "true"} if htmx else {},
+    )
+    assert response.status_code in (200, 302, 400, 409)
+    reply.refresh_from_db()
+    assert "\x00" not in reply.text
