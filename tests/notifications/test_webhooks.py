@@ -834,3 +834,14 @@ def test_admin_allows_private_addresses_and_it_is_audited(client, administrator)
     assert event.after == {"allow_private_addresses": True}
     client.post(reverse("notifications:webhook_settings"), {})
     assert WebhookSettings.load().allow_private_addresses is False
+
+
+def test_tasks_are_registered_under_the_names_beat_and_the_hand_off_use(settings):
+    from crisis.notifications import tasks
+
+    assert tasks.deliver_webhook.name == "crisis.notifications.tasks.deliver_webhook"
+    assert tasks.sweep_webhook_deliveries.name == (
+        "crisis.notifications.tasks.sweep_webhook_deliveries"
+    )
+    beat_tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert tasks.sweep_webhook_deliveries.name in beat_tasks
