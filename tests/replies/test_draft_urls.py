@@ -439,6 +439,15 @@ def test_a_resolved_incident_offers_no_new_reply(client, people):
     assert reverse("replies:draft_start", args=[incident.pk]) not in page
 
 
+def test_after_a_reply_went_out_another_one_is_a_deliberate_click(client, people):
+    reply = _draft(people)
+    Reply.objects.filter(pk=reply.pk).update(state=ReplyState.SENT, sent_at=LATER)
+    page = _incident_page(client, people["manager"], reply.incident)
+    assert "Replies sent" in page
+    assert "<summary>Start another reply</summary>" in page
+    assert reverse("replies:draft_start", args=[reply.incident_id]) in page
+
+
 # --- Any input -------------------------------------------------------------------------------
 
 
