@@ -35,6 +35,8 @@ SIMULATOR_PORT ?= 8090
 CALMA_VAR_DIR ?= $(CURDIR)/var
 RUN_ENV := DEBUG=$${DEBUG:-true} SIMULATOR_URL=$${SIMULATOR_URL-http://127.0.0.1:$(SIMULATOR_PORT)} \
 	CALMA_SECRET_SIMULATOR_API_KEY=AIzaSyCalmaSimulatorDemoKey-000000000000 \
+	CALMA_SECRET_SIMULATOR_ACCESS_TOKEN=calma-simulator-demo-write-token-0000 \
+	CALMA_SECRET_SIMULATOR_APP_PASSWORD=calm-asim-demo-pass \
 	CALMA_VAR_DIR="$(CALMA_VAR_DIR)"
 # The embedded broker (no REDIS_URL) runs a threads pool and no remote control, mingle,
 # gossip or heartbeat: each would add a writer to the broker's files for nothing.

@@ -14,13 +14,13 @@ from protocols.selectors import open_suggestion_count
 class NavItem:
     label: str | Promise
     url_name: str
-    permission: str | None
+    permission: str | tuple[str, ...] | None  # a tuple: any one of them
     shortcut: str  # pressed after "g", e.g. "g i" opens the inbox
 
 
 NAVIGATION = (
     NavItem(_("Inbox"), "inbox", Perm.TRIAGE, "i"),
-    NavItem(_("Approvals"), "approvals", Perm.APPROVE_REPLIES, "a"),
+    NavItem(_("Approvals"), "approvals", (Perm.APPROVE_REPLIES, Perm.APPROVE_LEGAL), "a"),
     NavItem(_("Follow-ups"), "replies:follow_ups", Perm.TRIAGE, "f"),
     NavItem(_("Budgets"), "replies:budgets", Perm.MANAGE_BUDGETS, "$"),
     NavItem(_("Crisis board"), "board", Perm.VIEW_BOARD, "b"),
@@ -51,13 +51,20 @@ def navigation(request) -> dict:
             and request.resolver_match.view_name == item.url_name,
         }
         for item in NAVIGATION
-        if item.permission is None or user.has_perm(item.permission)
+        if _allowed(user, item.permission)
     ]
     if user.is_staff:
         items.append(
             {"label": _("Admin"), "url": reverse("admin:index"), "shortcut": "d", "active": False}
         )
     return {"nav_items": items, "open_crisis_suggestions": crisis_suggestion_count(user)}
+
+
+def _allowed(user, permission: str | tuple[str, ...] | None) -> bool:
+    if permission is None:
+        return True
+    names = (permission,) if isinstance(permission, str) else permission
+    return any(user.has_perm(name) for name in names)
 
 
 def crisis_suggestion_count(user) -> int:

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 
 from crisis.people.models import Shift, Team
 from crisis.people.selectors import profile_for
-from crisis.roles import Role, ensure_role_groups
+from crisis.roles import LEGAL_REVIEWER_GROUP, Role, ensure_role_groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +68,52 @@ def create_demo_team() -> Team:
     profile.languages = ["es", "en"]
     profile.save(update_fields=["team", "languages"])
     return team
+
+
+# A second supervisor who is also the legal reviewer: replies on legal matters need two
+# approvals from two people other than the drafter (supervisor, then legal).
+DEMO_LEGAL_REVIEWER = DemoLogin(Role.SUPERVISOR, "legal", "calma-legal")
+
+
+def create_demo_legal_reviewer() -> DemoLogin:
+    login = DEMO_LEGAL_REVIEWER
+    ensure_role_groups()
+    user, _created = get_user_model().objects.get_or_create(username=login.username)
+    user.email = f"{login.username}@calma.localhost"
+    user.first_name = "Lucía"
+    user.is_staff = False
+    user.is_superuser = False
+    user.is_active = True
+    user.set_password(login.password)
+    user.save()
+    user.groups.set(Group.objects.filter(name__in=[login.role.value, LEGAL_REVIEWER_GROUP]))
+    reset_login_attempts(username=login.username)
+    return login
+
+
+def create_demo_publishing_accounts(sources) -> list:
+    """One publishing account per platform the simulator takes writes on, linked to the demo
+    sources of that platform, so approved replies in `make run` are posted to the simulator.
+    The secrets are exported by `make run` as CALMA_SECRET_SIMULATOR_* (never stored here)."""
+    from crisis.replies.models import PublishingAccount, SourceAccount
+    from monitoring.simulator.writes import BRAND_HANDLES
+
+    handles = {**BRAND_HANDLES, "bluesky": "brisa.bsky.social"}
+    accounts = []
+    for source in sources:
+        handle = handles.get(source.platform)
+        if handle is None:
+            continue  # feeds cannot be answered on: replies are copied by hand
+        account, _created = PublishingAccount.objects.update_or_create(
+            platform=source.platform,
+            name=f"Brisa ({source.get_platform_display()})",
+            defaults={
+                "handle": handle,
+                "base_url": source.base_url,
+                "credentials_ref": "SIMULATOR",
+                "enabled": True,
+            },
+        )
+        SourceAccount.objects.update_or_create(source=source, defaults={"account": account})
+        accounts.append(account)
+    return accounts

@@ -54,6 +54,14 @@ class RolesForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Each role gives its own pages and actions. No role means no access."),
     )
+    legal_reviewer = forms.BooleanField(
+        label=_("Legal reviewer"),
+        required=False,
+        help_text=_(
+            "Gives the second approval of replies on legal matters (authorities, lawyers), "
+            "on top of a role."
+        ),
+    )
 
     def clean_roles(self) -> list[Role]:
         return [Role(value) for value in self.cleaned_data["roles"]]

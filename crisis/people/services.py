@@ -21,7 +21,7 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from crisis.people.models import OnCallSlot, Profile, Shift, Team
-from crisis.roles import Perm, Role, ensure_role_groups, roles_of
+from crisis.roles import LEGAL_REVIEWER_GROUP, Perm, Role, ensure_role_groups, roles_of
 from crisis.services.audit import record_audit_event
 from crisis.services.permissions import require_permission
 
@@ -69,7 +69,12 @@ def _snapshot(person: AbstractBaseUser) -> dict:
         "email": person.email,
         "is_active": person.is_active,
         "roles": sorted(role.value for role in roles_of(person)),
+        "legal_reviewer": is_legal_reviewer(person),
     }
+
+
+def is_legal_reviewer(person: AbstractBaseUser) -> bool:
+    return any(group.name == LEGAL_REVIEWER_GROUP for group in person.groups.all())
 
 
 def _require_may_change(actor: AbstractBaseUser, person: AbstractBaseUser) -> None:
@@ -78,10 +83,17 @@ def _require_may_change(actor: AbstractBaseUser, person: AbstractBaseUser) -> No
         raise PermissionDenied(_("Only a superuser can change a superuser's account."))
 
 
-def _set_roles(person: AbstractBaseUser, roles: Iterable[Role]) -> None:
+def _set_roles(
+    person: AbstractBaseUser, roles: Iterable[Role], *, legal_reviewer: bool | None = None
+) -> None:
+    """Set the person's roles; the legal reviewer capability is kept as it was unless
+    `legal_reviewer` says otherwise."""
     ensure_role_groups()
     roles = set(roles)
-    person.groups.set(Group.objects.filter(name__in=[role.value for role in roles]))
+    if legal_reviewer is None:
+        legal_reviewer = is_legal_reviewer(person)
+    names = [role.value for role in roles] + ([LEGAL_REVIEWER_GROUP] if legal_reviewer else [])
+    person.groups.set(Group.objects.filter(name__in=names))
     # Django admin is open to the admin role (read-only for Calma's own data), and to
     # the operator's superuser whatever its roles.
     person.is_staff = Role.ADMIN in roles or person.is_superuser
@@ -117,7 +129,11 @@ def create_person(
 
 @transaction.atomic
 def change_roles(
-    *, actor: AbstractBaseUser, person: AbstractBaseUser, roles: Iterable[Role]
+    *,
+    actor: AbstractBaseUser,
+    person: AbstractBaseUser,
+    roles: Iterable[Role],
+    legal_reviewer: bool | None = None,
 ) -> AbstractBaseUser:
     require_permission(actor, Perm.MANAGE_PEOPLE)
     _require_may_change(actor, person)
@@ -126,7 +142,7 @@ def change_roles(
         # Otherwise the last admin could leave the team with nobody to manage people.
         raise ValidationError(_("You cannot remove your own admin role."), code="own_admin")
     before = _snapshot(person)
-    _set_roles(person, roles)
+    _set_roles(person, roles, legal_reviewer=legal_reviewer)
     record_audit_event(
         actor=actor,
         verb="person.roles_changed",

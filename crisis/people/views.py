@@ -61,11 +61,20 @@ def person_create(request: HttpRequest) -> HttpResponse:
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person(pk)
     row = selectors.person_row(person, now=timezone.now())
-    form = RolesForm(request.POST or None, initial={"roles": [role.value for role in row.roles]})
+    form = RolesForm(
+        request.POST or None,
+        initial={
+            "roles": [role.value for role in row.roles],
+            "legal_reviewer": services.is_legal_reviewer(person),
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.change_roles(
-                actor=request.user, person=person, roles=form.cleaned_data["roles"]
+                actor=request.user,
+                person=person,
+                roles=form.cleaned_data["roles"],
+                legal_reviewer=form.cleaned_data["legal_reviewer"],
             )
         except ValidationError as error:
             messages.error(request, _refusal(error))
