@@ -2,9 +2,11 @@
 always, never by the requester), carried out through the platform where it can be and by hand
 elsewhere, reversible when hidden, final when deleted, and the mention always kept in Calma."""
 
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import ProtectedError
 
@@ -14,12 +16,17 @@ from crisis.notifications.models import Notification, NotificationKind
 from crisis.replies import moderation
 from crisis.replies.models import ModerationAction, ModerationRequest, ModerationState
 from crisis.roles import Role
+from monitoring.connectors.base import TransientError
 from monitoring.models import Mention
+from monitoring.simulator.server import SimulatorServer
+from monitoring.simulator.world import World
+from monitoring.simulator.writes import DEMO_ACCESS_TOKEN
 from protocols.models import ProtocolVersion
 from protocols.schema import upgrade
 from protocols.services import active_version
 from tests.factories import UserFactory
 from tests.incidents.factories import NOW, incident, manager, scored_mention, team
+from tests.replies import sending_factories
 
 pytestmark = pytest.mark.django_db
 
@@ -318,3 +325,181 @@ def test_each_step_is_audited_with_its_justification_and_no_contact_details(cm, 
     # The request itself keeps the full justification for the people who decide.
     request.refresh_from_db()
     assert "ana@example.org" in request.justification
+
+
+# --- through the platform (the simulator, over loopback HTTP) ------------------------------
+
+SIM_START = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World.generate(7, SIM_START, hours=2, chatter_per_hour=60, crisis_at_minutes=30)
+
+
+@pytest.fixture
+def simulator(world):
+    with SimulatorServer(world, clock=SIM_START + timedelta(hours=2)) as server:
+        yield server
+
+
+def _on_the_platform(simulator, world, monkeypatch, *, owner, of, platform="youtube"):
+    """An incident on a simulated post, found by a source whose account can moderate there."""
+    post = next(post for post in world.posts_for(platform) if not post.reply_to)
+    root = simulator.url(platform) + ("/v3" if platform == "youtube" else "")
+    found_by = sending_factories.source(platform)
+    made = sending_factories.account(platform, base_url=root, sources=(found_by,))
+    sending_factories.secrets(monkeypatch, made, access_token=DEMO_ACCESS_TOKEN)
+    case = sending_factories.case_on(
+        found_by,
+        owner=owner,
+        of=of,
+        platform=platform,
+        external_id=post.external_id,
+        thread_id=post.thread_id,
+        url=f"https://www.youtube.com/watch?lc={post.external_id}",
+    )
+    return case, post
+
+
+def _simulated(simulator, platform: str, external_id: str) -> dict:
+    """What the simulator says was done to the post (its control API, over HTTP)."""
+    answer = requests.get(f"{simulator.base_url}/_control/moderation", timeout=5)
+    for post in answer.json()["posts"]:
+        if post["platform"] == platform and post["external_id"] == external_id:
+            return post
+    return {"hidden": False, "deleted": False, "history": []}
+
+
+def test_hiding_goes_through_the_platform_and_showing_again_reverses_it(
+    simulator, world, monkeypatch, cm, care
+):
+    incident_on_youtube, post = _on_the_platform(simulator, world, monkeypatch, owner=cm, of=care)
+    mention = incident_on_youtube.first_mention
+    hide = _ask(cm, incident_on_youtube, ModerationAction.HIDE, mention=mention)
+    assert moderation.platform_write(mention, "hide") is not None
+    assert moderation.carry_out_moderation(request_id=hide.pk, now=LATER) == ModerationState.DONE
+    hide.refresh_from_db()
+    assert (hide.state, hide.done_by_hand) == (ModerationState.DONE, False)
+    assert _simulated(simulator, "youtube", post.external_id)["hidden"] is True
+
+    unhide = _ask(
+        cm,
+        incident_on_youtube,
+        ModerationAction.UNHIDE,
+        mention=mention,
+        justification="The author apologised; it can be seen again.",
+    )
+    assert unhide.reverses == hide
+    assert moderation.carry_out_moderation(request_id=unhide.pk, now=LATER) == ModerationState.DONE
+    shown = _simulated(simulator, "youtube", post.external_id)
+    assert shown["hidden"] is False
+    assert [step["action"] for step in shown["history"]] == ["hide", "unhide"]
+    assert (
+        moderation.platform_statuses([mention.pk])[mention.pk] == moderation.PlatformStatus.VISIBLE
+    )
+    # Done twice (a duplicated task) changes nothing more on the platform.
+    assert moderation.carry_out_moderation(request_id=unhide.pk, now=LATER) == ModerationState.DONE
+    assert len(_simulated(simulator, "youtube", post.external_id)["history"]) == 2
+
+
+def test_deleting_goes_through_the_platform_once_approved_and_the_mention_stays(
+    simulator, world, monkeypatch, cm, care, boss
+):
+    incident_on_youtube, post = _on_the_platform(simulator, world, monkeypatch, owner=cm, of=care)
+    mention = incident_on_youtube.first_mention
+    delete = _ask(cm, incident_on_youtube, ModerationAction.DELETE, mention=mention)
+    # Not approved yet: the task leaves it alone.
+    assert moderation.carry_out_moderation(request_id=delete.pk, now=LATER) == "requested"
+    assert _simulated(simulator, "youtube", post.external_id)["deleted"] is False
+    moderation.approve_moderation(actor=boss, request=delete, now=LATER)
+    assert moderation.carry_out_moderation(request_id=delete.pk, now=LATER) == ModerationState.DONE
+    assert _simulated(simulator, "youtube", post.external_id)["deleted"] is True
+    assert Mention.objects.filter(pk=mention.pk, text=mention.text).exists()
+    assert AuditEvent.objects.filter(
+        verb="moderation.done", object_id=str(delete.pk), actor__isnull=True
+    ).exists()
+
+
+def test_deleting_where_the_platform_cannot_is_done_by_hand(simulator, cm, care, boss):
+    found_by = sending_factories.source("mastodon")
+    sending_factories.account("mastodon", sources=(found_by,))
+    on_mastodon = sending_factories.case_on(found_by, owner=cm, of=care)
+    delete = _ask(cm, on_mastodon, ModerationAction.DELETE)
+    moderation.approve_moderation(actor=boss, request=delete, now=LATER)
+    assert moderation.platform_write(on_mastodon.first_mention, "delete") is None
+    assert moderation.carry_out_moderation(request_id=delete.pk, now=LATER) == "by_hand"
+    delete.refresh_from_db()
+    assert delete.state == ModerationState.APPROVED
+    moderation.mark_moderation_done_by_hand(actor=cm, request=delete, now=LATER)
+    delete.refresh_from_db()
+    assert (delete.state, delete.done_by_hand) == (ModerationState.DONE, True)
+    assert simulator.writes.moderation() == []  # nothing reached the platform
+
+
+def test_a_platform_failure_is_retried_then_shown_with_a_retry(
+    simulator, world, monkeypatch, cm, care, django_capture_on_commit_callbacks
+):
+    incident_on_youtube, post = _on_the_platform(simulator, world, monkeypatch, owner=cm, of=care)
+    hide = _ask(cm, incident_on_youtube, mention=incident_on_youtube.first_mention)
+    simulator.add_fault("500", "youtube", count=2)
+    with pytest.raises(TransientError):
+        moderation.carry_out_moderation(request_id=hide.pk, now=LATER, final_attempt=False)
+    hide.refresh_from_db()
+    assert hide.state == ModerationState.APPROVED
+    assert "500" in hide.last_error
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.carry_out_moderation(request_id=hide.pk, now=LATER, final_attempt=True)
+    hide.refresh_from_db()
+    assert hide.state == ModerationState.FAILED
+    assert AuditEvent.objects.filter(verb="moderation.failed", object_id=str(hide.pk)).exists()
+    assert Notification.objects.filter(user=cm, kind=NotificationKind.MODERATION_DECIDED).exists()
+    moderation.retry_moderation(actor=cm, request=hide, now=LATER)
+    assert moderation.carry_out_moderation(request_id=hide.pk, now=LATER) == ModerationState.DONE
+    assert _simulated(simulator, "youtube", post.external_id)["hidden"] is True
+
+
+def test_a_refusal_by_the_platform_fails_at_once(simulator, world, monkeypatch, cm, care):
+    incident_on_youtube, _post = _on_the_platform(simulator, world, monkeypatch, owner=cm, of=care)
+    mention = incident_on_youtube.first_mention
+    Mention.objects.filter(pk=mention.pk).update(external_id="no-such-comment")
+    hide = _ask(cm, incident_on_youtube, mention=mention)
+    state = moderation.carry_out_moderation(request_id=hide.pk, now=LATER, final_attempt=False)
+    assert state == ModerationState.FAILED
+    hide.refresh_from_db()
+    assert hide.last_error
+
+
+def test_the_sweep_queues_again_only_what_calma_can_carry_out(
+    simulator, world, monkeypatch, cm, care, redis_client
+):
+    incident_on_youtube, _post = _on_the_platform(simulator, world, monkeypatch, owner=cm, of=care)
+    lost = _ask(cm, incident_on_youtube, mention=incident_on_youtube.first_mention)
+    found_by = sending_factories.source("mastodon")
+    by_hand = _ask(cm, sending_factories.case_on(found_by, owner=cm, of=care))
+    assert {lost.state, by_hand.state} == {ModerationState.APPROVED}
+    assert moderation.sweep_approved_moderation(now=NOW + timedelta(minutes=1)) == 0  # too early
+    assert moderation.sweep_approved_moderation(now=NOW + timedelta(minutes=10)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_needing_no_approval_is_carried_out_by_the_worker(
+    simulator, world, monkeypatch, celery_worker
+):
+    care = team("Care")
+    owner = manager("cm-worker", of=care)
+    incident_on_youtube, post = _on_the_platform(
+        simulator, world, monkeypatch, owner=owner, of=care
+    )
+    hide = _ask(owner, incident_on_youtube, mention=incident_on_youtube.first_mention)
+    _wait_until(lambda: ModerationRequest.objects.get(pk=hide.pk).state == ModerationState.DONE)
+    assert _simulated(simulator, "youtube", post.external_id)["hidden"] is True
+
+
+def _wait_until(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("the worker did not carry out the request in time")
