@@ -53,3 +53,47 @@ def section(config: dict[str, Any], name: str) -> dict[str, Any]:
 def _shipped(name: str) -> Any:
     """A fresh copy of a shipped section as stored JSON holds it (plain strings, no enums)."""
     return json.loads(json.dumps(DEFAULT_CONFIG[name]))
+
+
+def publish_upgraded_active_version(apps, notes: str) -> None:
+    """A schema-upgrade migration's step: upgrade drafts in place, and when the active version
+    lacks a section, archive it and publish its upgraded copy as the new active version with
+    `notes`, audited as the system. Uses the migration's historical models (`apps`)."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    ProtocolVersion = apps.get_model("protocols", "ProtocolVersion")
+    AuditEvent = apps.get_model("crisis", "AuditEvent")
+    now = timezone.now()  # a migration is an outermost caller
+    for draft in ProtocolVersion.objects.filter(status="draft"):
+        if missing_sections(draft.config):
+            draft.config = upgrade(draft.config)
+            draft.save(update_fields=["config", "updated_at"])
+    active = ProtocolVersion.objects.filter(status="active").first()
+    if active is None or not missing_sections(active.config):
+        return  # a fresh installation gets the full shipped protocol after migrate
+    added = missing_sections(active.config)
+    number = ProtocolVersion.objects.aggregate(top=Max("number"))["top"] + 1
+    # Archive first: at most one active version (exactly_one_active_protocol).
+    ProtocolVersion.objects.filter(pk=active.pk).update(status="archived", archived_at=now)
+    upgraded = ProtocolVersion.objects.create(
+        number=number,
+        name=active.name,
+        notes=notes,
+        status="active",
+        config=upgrade(active.config),
+        based_on=active,
+        created_at=now,
+        activated_at=now,
+    )
+    AuditEvent.objects.create(
+        occurred_at=now,
+        actor=None,
+        actor_label="system",
+        verb="protocol.schema_upgrade",
+        object_type="protocols.protocolversion",
+        object_id=str(upgraded.pk),
+        object_repr=f"v{upgraded.number} · {upgraded.name}"[:200],
+        before={"active": active.number},
+        after={"active": upgraded.number, "added_sections": added},
+    )

@@ -408,7 +408,7 @@ def escalate_incident(
             extra={"note": note},
         )
         notify_after_commit(
-            user_ids=[pk for pk in _supervisor_ids() if pk != actor.pk],
+            user_ids=[pk for pk in supervisor_ids() if pk != actor.pk],
             kind="escalation",
             title=(
                 gettext_noop("Incident #%(id)s escalated by %(actor)s"),
@@ -648,7 +648,8 @@ def _give(
         return _set_owner(actor=actor, incident=incident, to_user=to_user, now=now, verb=verb)
 
 
-def _supervisor_ids() -> list[int]:
+def supervisor_ids() -> list[int]:
+    """Every active person who supervises incidents (the replies' services tell them too)."""
     return list(
         get_user_model()
         .objects.filter(

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -18,6 +17,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from crisis.incidents import services as incident_services
 from crisis.incidents.models import Incident
+from crisis.incidents.services import supervisor_ids
 from crisis.incidents.transitions import (
     InvalidTransition,
     is_supervisor,
@@ -434,24 +434,8 @@ def _state_refusal(compensation: Compensation) -> str:
     }
 
 
-def _supervisor_ids() -> list[int]:
-    codename = Perm.SUPERVISE_INCIDENTS.split(".", 1)[1]
-    return list(
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            groups__permissions__content_type__app_label="crisis",
-            groups__permissions__codename=codename,
-        )
-        .values_list("pk", flat=True)
-        .distinct()
-    )
-
-
 def _ask_supervisors(compensation: Compensation, *, actor: AbstractBaseUser, now: datetime) -> None:
-    recipients = [
-        pk for pk in _supervisor_ids() if pk not in (actor.pk, compensation.offered_by_id)
-    ]
+    recipients = [pk for pk in supervisor_ids() if pk not in (actor.pk, compensation.offered_by_id)]
     _notify(
         compensation,
         user_ids=recipients,

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from celery import current_app
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -24,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from kombu.exceptions import KombuError
 
 from crisis.incidents.models import Incident, IncidentMention
-from crisis.incidents.services import notify_or_log
+from crisis.incidents.services import notify_or_log, supervisor_ids
 from crisis.incidents.transitions import (
     can_act,
     is_supervisor,
@@ -338,7 +337,7 @@ def request_moderation(
         if approval:
             _notify_after_commit(
                 request,
-                user_ids=[pk for pk in _supervisor_ids() if pk != actor.pk],
+                user_ids=[pk for pk in supervisor_ids() if pk != actor.pk],
                 kind=NotificationKind.MODERATION_REQUESTED,
                 title=(
                     gettext_noop("Moderation to approve: %(action)s a mention (request #%(id)s)"),
@@ -632,19 +631,6 @@ _PHONE = re.compile(r"\+?\d(?:[ .\-()]{0,2}\d){6,}")
 
 def for_audit(text: str) -> str:
     return _PHONE.sub("[phone]", _EMAIL.sub("[e-mail]", text))
-
-
-def _supervisor_ids() -> list[int]:
-    return list(
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            groups__permissions__content_type__app_label="crisis",
-            groups__permissions__codename="supervise_incidents",
-        )
-        .values_list("pk", flat=True)
-        .distinct()
-    )
 
 
 def request_url(request: ModerationRequest) -> str:

@@ -87,7 +87,7 @@ def test_validation_names_the_field_of_a_bad_new_setting(section, field, value):
 @pytest.mark.django_db
 def test_the_migration_publishes_an_upgraded_active_version_audited_as_the_system():
     old = _install_old_active_version()
-    MIGRATION.publish_upgraded_active_version(django_apps, None)
+    MIGRATION.publish_with_incident_sections(django_apps, None)
     active = services.active_version()
     assert (active.number, active.based_on, active.config) == (4, old, upgrade(old.config))
     old.refresh_from_db()
@@ -100,7 +100,7 @@ def test_the_migration_publishes_an_upgraded_active_version_audited_as_the_syste
 
 @pytest.mark.django_db
 def test_the_migration_changes_nothing_when_the_active_version_is_current():
-    MIGRATION.publish_upgraded_active_version(django_apps, None)
+    MIGRATION.publish_with_incident_sections(django_apps, None)
     assert ProtocolVersion.objects.count() == 1
     assert not AuditEvent.objects.filter(verb="protocol.schema_upgrade").exists()
 
@@ -109,7 +109,7 @@ def test_the_migration_changes_nothing_when_the_active_version_is_current():
 def test_the_migration_upgrades_an_old_draft_in_place():
     _install_old_active_version()
     draft = ProtocolVersion.objects.create(number=5, name="Draft", config=_old_config())
-    MIGRATION.publish_upgraded_active_version(django_apps, None)
+    MIGRATION.publish_with_incident_sections(django_apps, None)
     draft.refresh_from_db()
     assert (draft.status, validate_config(draft.config)) == (ProtocolStatus.DRAFT, [])
 
@@ -151,3 +151,28 @@ def test_the_version_page_shows_the_new_sections_in_words(supervisor, client):
     assert "Severities that open an incident" in page
     assert "Medium, High, Critical" in page
     assert "Back to routing on a breach" in page
+
+
+REPLIES_MIGRATION = importlib.import_module(
+    "protocols.migrations.0007_schema_upgrade_replies_section"
+)
+
+
+@pytest.mark.django_db
+def test_the_replies_migration_adds_only_the_replies_section_with_its_own_notes():
+    ProtocolVersion.objects.all().delete()
+    config = default_config()
+    config["sla"]["warn_at_fraction"] = 0.5  # the organisation's own setting survives
+    del config["replies"]
+    old = ProtocolVersion.objects.create(
+        number=7, name="Ours", status=ProtocolStatus.ACTIVE, config=config
+    )
+    REPLIES_MIGRATION.publish_with_replies_section(django_apps, None)
+    active = services.active_version()
+    assert active.number == 8 and active.based_on == old
+    assert active.config["sla"]["warn_at_fraction"] == 0.5
+    assert active.config["replies"] == default_config()["replies"]
+    assert validate_config(active.config) == []
+    assert "replies section" in active.notes
+    event = AuditEvent.objects.get(verb="protocol.schema_upgrade")
+    assert event.after == {"active": 8, "added_sections": ["replies"]}
