@@ -111,8 +111,14 @@ def _role_to_give(
             return candidate
     raise PermissionDenied(
         gettext("This reply waits for an approval you cannot give (%(roles)s).")
-        % {"roles": ", ".join(missing)}
+        % {"roles": ", ".join(_role_label(role) for role in missing)}
     )
+
+
+def _role_label(role: str) -> str:
+    """An approving role as the reader says it (the same words as approval_role.html)."""
+    labels = {rules.SUPERVISOR: gettext("supervisor"), rules.LEGAL: gettext("legal reviewer")}
+    return labels.get(role, role)
 
 
 def approve_reply(

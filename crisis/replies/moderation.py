@@ -340,7 +340,7 @@ def request_moderation(
                 user_ids=[pk for pk in supervisor_ids() if pk != actor.pk],
                 kind=NotificationKind.MODERATION_REQUESTED,
                 title=(
-                    gettext_noop("Moderation to approve: %(action)s a mention (request #%(id)s)"),
+                    gettext_noop("Moderation to approve (%(action)s): request #%(id)s"),
                     {"action": ModerationAction(action).label, "id": request.pk},
                 ),
                 body=justification,
