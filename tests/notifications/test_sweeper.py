@@ -46,9 +46,12 @@ def test_swept_email_is_sent_by_the_worker(celery_worker, english_reader):
         created_at=timezone.now() - timedelta(minutes=20),
     )
     assert sweep_unsent_emails() == 1
+    # The worker sends, then commits emailed_at: wait for the commit, not only the outbox.
     deadline = time.monotonic() + 20
-    while not mail.outbox and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        lost.refresh_from_db()
+        if lost.emailed_at is not None:
+            break
         time.sleep(0.05)
     assert [message.subject for message in mail.outbox] == ["[Calma] Lost on the way"]
-    lost.refresh_from_db()
     assert lost.emailed_at is not None
