@@ -15,6 +15,9 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
     EXECUTIVE = "executive", _("Executive")
     ADMIN = "admin", _("Admin")
+    # People from other departments who sit in a crisis cabinet: they see only the crises
+    # they belong to.
+    CABINET_MEMBER = "cabinet_member", _("Cabinet member")
 
 
 class Perm:
@@ -34,6 +37,8 @@ class Perm:
     APPROVE_LEGAL = "crisis.approve_legal"
     MANAGE_PUBLISHING = "crisis.manage_publishing"
     MANAGE_BUDGETS = "crisis.manage_budgets"
+    VIEW_CRISES = "crisis.view_crises"
+    RUN_CRISES = "crisis.run_crises"
 
 
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
@@ -48,8 +53,10 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         Perm.VIEW_MENTIONS,
         Perm.SUPERVISE_INCIDENTS,
         Perm.MANAGE_BUDGETS,
+        Perm.VIEW_CRISES,
+        Perm.RUN_CRISES,
     ),
-    Role.EXECUTIVE: (Perm.VIEW_BOARD,),
+    Role.EXECUTIVE: (Perm.VIEW_BOARD, Perm.VIEW_CRISES),
     Role.ADMIN: (
         Perm.MANAGE_SOURCES,
         Perm.MANAGE_PEOPLE,
@@ -59,6 +66,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         Perm.VIEW_AUDIT_LOG,
         Perm.VIEW_MENTIONS,
     ),
+    Role.CABINET_MEMBER: (Perm.VIEW_CRISES,),
 }
 
 
@@ -99,6 +107,7 @@ HOME_BY_ROLE: tuple[tuple[Role, str], ...] = (
     (Role.SUPERVISOR, "approvals"),
     (Role.COMMUNITY_MANAGER, "inbox"),
     (Role.EXECUTIVE, "board"),
+    (Role.CABINET_MEMBER, "rooms:list"),
 )
 
 

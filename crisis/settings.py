@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "protocols",
     "crisis.incidents",
     "crisis.replies",
+    "crisis.rooms",
     "axes",  # login throttling and lockout; listed last as its documentation asks
 ]
 
@@ -237,6 +238,14 @@ for _name in (
 ):
     CELERY_BEAT_SCHEDULE[f"replies-{_name}"] = {
         "task": f"crisis.replies.tasks.{_name}",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    }
+# Crisis rooms: overdue plan tasks notify their owner; a statement update coming due notifies
+# the spokesperson; publications left "publishing" by a dead worker are retried.
+for _name in ("notify_overdue_tasks", "notify_statement_updates_due", "sweep_stuck_publications"):
+    CELERY_BEAT_SCHEDULE[f"rooms-{_name}"] = {
+        "task": f"crisis.rooms.tasks.{_name}",
         "schedule": 60.0,
         "options": {"expires": 50},
     }

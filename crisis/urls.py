@@ -16,6 +16,7 @@ urlpatterns = [
     path("board/", workspaces.board, name="board"),
     path("incidents/", include("crisis.incidents.urls")),
     path("replies/", include("crisis.replies.urls")),
+    path("crises/", include("crisis.rooms.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("protocols/", include("protocols.urls")),
     path(

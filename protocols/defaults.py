@@ -250,6 +250,31 @@ REPLIES = {
     "hide_needs_approval": False,
 }
 
+# How a declared crisis is run (crisis.rooms).
+CRISIS = {
+    # Levels a crisis is declared at (practice 12): 1 watch, 2 serious, 3 critical.
+    "levels": [
+        {"level": 1, "label": "Watch"},
+        {"level": 2, "label": "Serious"},
+        {"level": 3, "label": "Critical"},
+    ],
+    # While a crisis is active the statement is updated at least this often.
+    "update_cadence_minutes": 60,
+    # The statement also needs the cabinet's legal member's approval at these levels.
+    "legal_approval_levels": [3],
+    # The publication checklist: every channel the statement goes out on (practice 13: share
+    # it once, in several ways). `limit`: longest text the channel takes (null: no limit);
+    # `platform`: where Calma can post it through a publishing account.
+    "channels": [
+        {"key": "blog", "label": "Blog", "limit": None, "platform": ""},
+        {"key": "video", "label": "Video", "limit": None, "platform": ""},
+        {"key": "mastodon", "label": "Mastodon", "limit": 500, "platform": "mastodon"},
+        {"key": "bluesky", "label": "Bluesky", "limit": 300, "platform": "bluesky"},
+        {"key": "reddit", "label": "Reddit", "limit": 10000, "platform": "reddit"},
+        {"key": "youtube", "label": "YouTube", "limit": 10000, "platform": ""},
+    ],
+}
+
 DEFAULT_CONFIG = {
     "weights": DEFAULT_WEIGHTS,
     "lexicons": DEFAULT_LEXICONS,
@@ -270,6 +295,7 @@ DEFAULT_CONFIG = {
     "routing": ROUTING,
     "sla": SLA,
     "replies": REPLIES,
+    "crisis": CRISIS,
 }
 
 

@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from protocols.schema import REPLIES_UPGRADE_NOTES, UPGRADE_NOTES
+from protocols.schema import CRISIS_UPGRADE_NOTES, REPLIES_UPGRADE_NOTES, UPGRADE_NOTES
 from protocols.scoring.types import (
     AuthorFlag,
     Severity,
@@ -116,6 +116,12 @@ SHIPPED_TEXTS = frozenset(
         gettext_noop("No reply needed; keep monitoring."),
         UPGRADE_NOTES,
         REPLIES_UPGRADE_NOTES,
+        CRISIS_UPGRADE_NOTES,
+        gettext_noop("Watch"),
+        gettext_noop("Serious"),
+        gettext_noop("Critical"),
+        gettext_noop("Blog"),
+        gettext_noop("Video"),
     )
 )
 _DRAFT_NAME = re.compile(r"^Draft from v(\d+)$")

@@ -222,6 +222,17 @@ SECTIONS = {
         ),
         JsonSectionForm,
     ),
+    "crisis": (
+        _("Crisis"),
+        _(
+            "levels: the levels a crisis is declared at (level number and name); "
+            "update_cadence_minutes: how often the statement is updated while a crisis is "
+            "active; legal_approval_levels: levels at which the statement also needs the "
+            "cabinet's legal member; channels: the publication checklist (key, label, limit in "
+            "characters or null, platform Calma can post on or empty)."
+        ),
+        JsonSectionForm,
+    ),
 }
 SECTION_ORDER = list(SECTIONS)
 # Sections edited with their own form; the JSON form above stays as their advanced view.

@@ -13,12 +13,16 @@ from django.utils.translation import gettext_noop
 from protocols.defaults import DEFAULT_CONFIG
 
 # Sections added after version 1 shipped, in the order they were added.
-ADDED_SECTIONS = ("incidents", "routing", "sla", "replies")
+ADDED_SECTIONS = ("incidents", "routing", "sla", "replies", "crisis")
 
 # The notes of a version that a schema upgrade published (shown in the reader's language).
 UPGRADE_NOTES = gettext_noop(
     "Published by Calma: the previous active version with the sections added since "
     "(incidents, routing, SLA) at their defaults."
+)
+CRISIS_UPGRADE_NOTES = gettext_noop(
+    "Published by Calma: the previous active version with the crisis section (levels, "
+    "statement update cadence, legal approval, publication channels) at its defaults."
 )
 REPLIES_UPGRADE_NOTES = gettext_noop(
     "Published by Calma: the previous active version with the replies section (approval, "

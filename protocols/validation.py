@@ -28,6 +28,7 @@ SECTIONS = (
     "routing",
     "sla",
     "replies",
+    "crisis",
 )
 LANGUAGES = ("es", "en")
 KNOWN_FLAGS = ("influencer", "ambassador", "known_troll", "customer")
@@ -98,6 +99,7 @@ def validate_config(config: Any) -> list[FieldError]:
         "routing": _routing,
         "sla": _sla,
         "replies": _replies,
+        "crisis": _crisis,
     }
     for section, check in checks.items():
         if section in config:
@@ -454,3 +456,65 @@ def _phrases_by_language(errors: _Collector, path: str, value: Any) -> None:
                     gettext("must be a phrase of 1 to %(limit)s characters")
                     % {"limit": MAX_PHRASE_LENGTH},
                 )
+
+
+MAX_CHANNELS = 30
+PLATFORM_KEYS = ("", "mastodon", "bluesky", "reddit", "youtube")
+
+
+def _crisis(errors: _Collector, section: Any) -> None:
+    section = errors.mapping("crisis", section)
+    levels = errors.sequence("crisis.levels", section.get("levels"))
+    numbers = []
+    for index, level in enumerate(levels):
+        path = f"crisis.levels[{index}]"
+        level = errors.mapping(path, level)
+        _whole_number(errors, f"{path}.level", level.get("level"), 1, 9)
+        numbers.append(level.get("level"))
+        label = level.get("label")
+        if not isinstance(label, str) or not label.strip() or len(label) > 60:
+            errors.add(f"{path}.label", gettext("must be a name of 1 to 60 characters"))
+    if not levels:
+        errors.add("crisis.levels", gettext("needs at least one level"))
+    elif len(set(map(str, numbers))) != len(numbers):
+        errors.add("crisis.levels", gettext("lists a level twice"))
+    _whole_number(
+        errors,
+        "crisis.update_cadence_minutes",
+        section.get("update_cadence_minutes"),
+        5,
+        MAX_SLA_MINUTES,
+    )
+    for index, level in enumerate(
+        errors.sequence("crisis.legal_approval_levels", section.get("legal_approval_levels"))
+    ):
+        if level not in numbers:
+            errors.add(
+                f"crisis.legal_approval_levels[{index}]", gettext("must be one of the levels")
+            )
+    channels = errors.sequence("crisis.channels", section.get("channels"))
+    if len(channels) > MAX_CHANNELS:
+        errors.add(
+            "crisis.channels", gettext("at most %(limit)s channels") % {"limit": MAX_CHANNELS}
+        )
+    keys = []
+    for index, channel in enumerate(channels[:MAX_CHANNELS]):
+        path = f"crisis.channels[{index}]"
+        channel = errors.mapping(path, channel)
+        key = channel.get("key")
+        if not isinstance(key, str) or not _KEY.match(key):
+            errors.add(f"{path}.key", gettext("must be a short key (e.g. blog)"))
+        keys.append(key)
+        label = channel.get("label")
+        if not isinstance(label, str) or not label.strip() or len(label) > 60:
+            errors.add(f"{path}.label", gettext("must be a name of 1 to 60 characters"))
+        if channel.get("limit") is not None:
+            _whole_number(errors, f"{path}.limit", channel.get("limit"), 1, 100_000)
+        if channel.get("platform", "") not in PLATFORM_KEYS:
+            errors.add(
+                f"{path}.platform",
+                gettext("unknown platform; use %(allowed)s")
+                % {"allowed": ", ".join(key for key in PLATFORM_KEYS if key)},
+            )
+    if len(set(map(str, keys))) != len(keys):
+        errors.add("crisis.channels", gettext("lists a channel twice"))

@@ -23,6 +23,8 @@ class Capability(models.Model):
             ("approve_legal", _("Approve replies on legal matters (legal reviewer)")),
             ("manage_publishing", _("Manage publishing accounts and outgoing webhooks")),
             ("manage_budgets", _("Set compensation budgets and approve grants beyond them")),
+            ("view_crises", _("See crisis rooms (cabinet members: only their own crises)")),
+            ("run_crises", _("Run every crisis room: cabinet, plan, statement, post-mortem")),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,12 @@
+"""App configuration for crisis rooms: crises, cabinet, action plan, statement, timeline,
+post-mortem."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RoomsConfig(AppConfig):
+    name = "crisis.rooms"
+    label = "rooms"
+    verbose_name = _("Crisis rooms")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,1 @@
+"""Celery tasks of the crises slice of crisis rooms (registered by crisis/rooms/tasks.py)."""
