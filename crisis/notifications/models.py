@@ -29,6 +29,12 @@ class NotificationKind(models.TextChoices):
     MODERATION_REQUESTED = "moderation_requested", _("Moderation requested")
     MODERATION_DECIDED = "moderation_decided", _("Moderation decided")
     COMPENSATION_APPROVAL = "compensation_approval", _("Compensation needs approval")
+    CRISIS_DECLARED = "crisis_declared", _("Crisis declared")
+    CABINET_ADDED = "cabinet_added", _("Added to a crisis cabinet")
+    COMMAND_HANDED_OVER = "command_handed_over", _("Crisis command handed over")
+    TASK_OVERDUE = "task_overdue", _("Crisis task overdue")
+    STATEMENT_APPROVAL = "statement_approval", _("Statement to approve")
+    STATEMENT_UPDATE_DUE = "statement_update_due", _("Statement update due")
 
 
 class Notification(models.Model):
