@@ -367,6 +367,77 @@ def find_own_reply(
     return None
 
 
+# How far back a retried statement looks for itself among the account's own posts.
+OWN_FEED_LIMIT = 30
+
+
+def post_status(
+    account: writing.AccountConfig,
+    text: str,
+    *,
+    idempotency_key: str,
+    session: requests.Session | None = None,
+) -> writing.Posted:
+    """com.atproto.repo.createRecord of an app.bsky.feed.post that replies to nothing: a
+    top-level post of the account (a crisis statement). Bluesky has no idempotency key: a
+    retry calls find_own_status first."""
+    record: dict[str, Any] = {
+        "$type": _POST_RECORD,
+        "text": text,
+        "createdAt": _format_instant(datetime.now(UTC)),
+    }
+
+    def create(token: str, did: str) -> Any:
+        return writing.call(
+            "POST",
+            f"{_pds_root(account)}/xrpc/com.atproto.repo.createRecord",
+            json_body={"repo": did, "collection": _POST_RECORD, "record": record},
+            headers={"Authorization": f"Bearer {token}"},
+            session=session,
+        ).body
+
+    body = _with_session(account, session, create)
+    uri = base.text_or_empty(body.get("uri")) if isinstance(body, dict) else ""
+    return writing.posted(uri, _web_url(account.handle, uri))
+
+
+def find_own_status(
+    account: writing.AccountConfig, *, text: str, session: requests.Session | None = None
+) -> writing.Posted | None:
+    """Our recent top-level post with this text, from app.bsky.feed.getAuthorFeed (the
+    account's own posts, replies left out)."""
+
+    def read(token: str, did: str) -> tuple[Any, str]:
+        answer = writing.call(
+            "GET",
+            f"{_pds_root(account)}/xrpc/app.bsky.feed.getAuthorFeed",
+            params={"actor": did, "limit": OWN_FEED_LIMIT, "filter": "posts_no_replies"},
+            headers={"Authorization": f"Bearer {token}"},
+            session=session,
+        )
+        return answer.body, did
+
+    body, did = _with_session(account, session, read)
+    feed = body.get("feed") if isinstance(body, dict) else None
+    for item in feed if isinstance(feed, list) else []:
+        post = item.get("post") if isinstance(item, dict) else None
+        if not isinstance(post, dict) or item.get("reason"):  # a repost is not our post
+            continue
+        author = post.get("author") if isinstance(post.get("author"), dict) else {}
+        ours = base.text_or_empty(author.get("did")) == did or writing.same_handle(
+            base.text_or_empty(author.get("handle")), account.handle
+        )
+        record = post.get("record") if isinstance(post.get("record"), dict) else {}
+        if (
+            ours
+            and not record.get("reply")
+            and writing.same_text(base.text_or_empty(record.get("text")), text)
+        ):
+            uri = base.text_or_empty(post.get("uri"))
+            return writing.posted(uri, _web_url(account.handle, uri))
+    return None
+
+
 def delete_reply(
     account: writing.AccountConfig, external_id: str, *, session: requests.Session | None = None
 ) -> None:

@@ -261,6 +261,25 @@ def post_reply(
     return _posted_status(answer.body)
 
 
+def post_status(
+    account: writing.AccountConfig,
+    text: str,
+    *,
+    idempotency_key: str,
+    session: requests.Session | None = None,
+) -> writing.Posted:
+    """POST /api/v1/statuses without in_reply_to_id: a public top-level status of the account
+    (a crisis statement), with an Idempotency-Key so a retry answers the same status."""
+    answer = writing.call(
+        "POST",
+        f"{_instance_root(account.base_url)}/api/v1/statuses",
+        json_body={"status": text, "visibility": "public"},
+        headers={**_write_headers(account), "Idempotency-Key": idempotency_key[:255]},
+        session=session,
+    )
+    return _posted_status(answer.body)
+
+
 def find_own_reply(
     account: writing.AccountConfig,
     target: writing.Target,

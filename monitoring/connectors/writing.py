@@ -48,6 +48,10 @@ _CAPABILITIES: dict[str, frozenset[str]] = {
     "youtube": frozenset({REPLY, EDIT, DELETE_OWN, HIDE, UNHIDE, DELETE}),
 }
 
+# Platforms on which Calma can publish a top-level post as the brand (a crisis statement);
+# kept apart from _CAPABILITIES, which are actions on someone else's post or on our replies.
+STATUS_PLATFORMS: frozenset[str] = frozenset({"mastodon", "bluesky"})
+
 # Secrets each platform's account needs (names as monitoring.credentials resolves them).
 REQUIRED_CREDENTIALS: dict[str, tuple[str, ...]] = {
     "mastodon": ("access_token",),
@@ -222,6 +226,58 @@ def post_reply(
     return module.post_reply(
         account, target, outgoing_text(text), idempotency_key=idempotency_key, session=session
     )
+
+
+def can_post_status(platform: str) -> bool:
+    """Whether Calma can publish a top-level post (a statement) on ``platform``."""
+    return str(platform) in STATUS_PLATFORMS
+
+
+def post_status(
+    account: AccountConfig,
+    text: str,
+    *,
+    idempotency_key: str,
+    session: requests.Session | None = None,
+) -> Posted:
+    """Publish ``text`` as a top-level public post of the account (a crisis statement, not a
+    reply). Mastodon honours ``idempotency_key`` (a retry never posts twice); elsewhere call
+    ``find_own_status`` before retrying a post whose outcome is unknown."""
+    module = _status_module(account)
+    return module.post_status(
+        account, outgoing_text(text), idempotency_key=idempotency_key, session=session
+    )
+
+
+def find_own_status(
+    account: AccountConfig, *, text: str, session: requests.Session | None = None
+) -> Posted | None:
+    """A recent top-level post of the account with this text (whitespace aside), or None.
+    Platforms that honour an idempotency key (Mastodon) need no look-up and answer None."""
+    module = _status_module(account)
+    finder = getattr(module, "find_own_status", None)
+    if finder is None:
+        return None
+    return finder(account, text=outgoing_text(text), session=session)
+
+
+def _status_module(account: AccountConfig) -> Any:
+    platform = str(account.platform)
+    if not can_post_status(platform):
+        raise Unsupported(
+            platform,
+            "status",
+            f"{_PLATFORM_NAMES.get(platform, platform or 'This source')} cannot publish a "
+            "statement through Calma: publish it there by hand and mark it published with "
+            "its link.",
+        )
+    missing = credentials_missing(account)
+    if missing:
+        raise base.PermanentError(
+            f"the {_PLATFORM_NAMES.get(platform, platform)} publishing account "
+            f"{account.handle!r} lacks {', '.join(missing)}: set it in the server environment"
+        )
+    return import_module(_MODULES[platform])
 
 
 def find_own_reply(

@@ -6,7 +6,9 @@ authentication: a bearer token (Mastodon, Reddit, YouTube OAuth) or a Bluesky se
 with an app password. Our replies live here, not in the World: they appear in the thread
 endpoints (Mastodon status context, Bluesky getPostThread, Reddit comments page, YouTube
 comments.list) so Calma can find its own reply, and never in the searches and timelines the
-pollers read (Calma would open an incident on its own answer).
+pollers read (Calma would open an incident on its own answer). The same holds for our
+top-level posts (a crisis statement, logged as action "status"): they appear in the account's
+own feed (Bluesky getAuthorFeed) and by id, never in a search or a tag timeline.
 """
 
 from __future__ import annotations
@@ -54,13 +56,14 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
 _PASSWORD_SHAPE = re.compile(r"\S{8,}")
 # Characters a post may have on each platform (Bluesky counts graphemes; close enough here).
 TEXT_LIMITS = {"mastodon": 500, "bluesky": 300, "reddit": 10_000, "youtube": 10_000}
-ACTIONS = ("reply", "edit", "delete_own", "hide", "unhide", "delete")
+ACTIONS = ("reply", "status", "edit", "delete_own", "hide", "unhide", "delete")
 _BLUESKY_POST = "app.bsky.feed.post"
 
 
 @dataclass
 class OwnPost:
-    """One of our replies: the post as the thread endpoints show it, and what became of it."""
+    """One of our posts (a reply, or a top-level status when ``post.reply_to`` is empty): the
+    post as the thread endpoints show it, and what became of it."""
 
     post: SimPost
     account: str  # handle of the account that wrote it
@@ -141,7 +144,14 @@ class Writes:
             ]
 
     def replies(self, platform: str | None = None) -> list[dict[str, Any]]:
-        """Our posts as they stand now (text after edits, deleted or not)."""
+        """Our replies as they stand now (text after edits, deleted or not)."""
+        return self._own_posts(platform, top_level=False)
+
+    def statuses(self, platform: str | None = None) -> list[dict[str, Any]]:
+        """Our top-level posts (statements) as they stand now."""
+        return self._own_posts(platform, top_level=True)
+
+    def _own_posts(self, platform: str | None, *, top_level: bool) -> list[dict[str, Any]]:
         with self._lock:
             return [
                 {
@@ -156,7 +166,8 @@ class Writes:
                     "deleted": own.deleted_at is not None,
                 }
                 for own in self._own.values()
-                if platform is None or own.post.platform == platform
+                if (platform is None or own.post.platform == platform)
+                and (not own.post.reply_to) == top_level
             ]
 
     def moderation(self, platform: str | None = None) -> list[dict[str, Any]]:
@@ -178,7 +189,8 @@ class Writes:
             return {
                 "count": len(self._log),
                 "by_platform_action": dict(counts),
-                "replies": len(self._own),
+                "replies": sum(1 for own in self._own.values() if own.post.reply_to),
+                "statuses": sum(1 for own in self._own.values() if not own.post.reply_to),
                 "moderated": len(self._moderation),
                 "accounts": {
                     platform: sorted(set(secrets.values()))
@@ -233,6 +245,8 @@ class Writes:
                 return self._mastodon_read(path, headers, ctx)
             if platform == "bluesky" and path == "/xrpc/app.bsky.feed.getPostThread":
                 return self._bluesky_thread(params, headers, ctx)
+            if platform == "bluesky" and path == "/xrpc/app.bsky.feed.getAuthorFeed":
+                return self._bluesky_author_feed(params, headers, ctx)
             if platform == "reddit":
                 match = re.fullmatch(
                     r"(?:/r/[A-Za-z0-9_]+)?/comments/([a-z0-9]+)(?:/[^/]*)?/?"
@@ -323,7 +337,8 @@ class Writes:
     def _add_own(self, own: OwnPost) -> None:
         key = (own.post.platform, own.post.external_id)
         self._own[key] = own
-        self._children[(own.post.platform, own.post.reply_to)].append(own.post.external_id)
+        if own.post.reply_to:
+            self._children[(own.post.platform, own.post.reply_to)].append(own.post.external_id)
 
     def _author(self, platform: str, handle: str) -> SimAuthor:
         if platform == "mastodon":
@@ -368,6 +383,23 @@ class Writes:
             reply_to=parent.external_id,
             thread_id=thread_id or parent.thread_id or parent.external_id,
             community=parent.community,
+        )
+
+    def _own_status(
+        self, platform: str, account: str, external_id: str, text: str, ctx: wire.Context
+    ) -> SimPost:
+        """One of our top-level posts: it replies to nothing and starts its own thread."""
+        now = ctx.now.replace(microsecond=ctx.now.microsecond // 1000 * 1000)
+        return SimPost(
+            platform=platform,
+            external_id=external_id,
+            published_at=now,
+            author=self._author(platform, account),
+            text=text,
+            language="es",
+            kind="post",
+            topic="general",
+            thread_id=external_id,
         )
 
     # -- Mastodon --
@@ -433,7 +465,10 @@ class Writes:
             # The instance remembers the key: the same status again, never a second one.
             own = self._own[("mastodon", self._idempotency[(account, key)])]
             for record in self._log:
-                if record["result_id"] == own.post.external_id and record["action"] == "reply":
+                if record["result_id"] == own.post.external_id and record["action"] in (
+                    "reply",
+                    "status",
+                ):
                     record["replays"] += 1
             return Outcome(json_response(200, self._mastodon_status(own, ctx)))
         text = _text(fields.get("status"))
@@ -442,11 +477,15 @@ class Writes:
             return Outcome(json_response(422, {"error": f"Validation failed: {problem}"}))
         parent_id = _text(fields.get("in_reply_to_id"))
         parent = self._post("mastodon", parent_id, ctx) if parent_id else None
-        if parent is None:
-            # Calma only ever answers; a status that replies to nothing is not simulated.
+        if parent_id and parent is None:
             return Outcome(json_response(404, {"error": "Record not found"}))
         self._last_mastodon = max(self._last_mastodon + 1, mastodon_snowflake(ctx.now, self._rng))
-        post = self._own_post("mastodon", account, str(self._last_mastodon), parent, text, ctx)
+        status_id = str(self._last_mastodon)
+        if parent is None:
+            # A status that replies to nothing: one of our top-level posts (a statement).
+            post = self._own_status("mastodon", account, status_id, text, ctx)
+        else:
+            post = self._own_post("mastodon", account, status_id, parent, text, ctx)
         own = OwnPost(post, account)
         self._add_own(own)
         if key:
@@ -454,7 +493,7 @@ class Writes:
         status = self._mastodon_status(own, ctx, visibility=_text(fields.get("visibility")))
         record = self._record(
             "mastodon",
-            "reply",
+            "reply" if parent is not None else "status",
             account,
             parent_id,
             ctx,
@@ -606,6 +645,8 @@ class Writes:
         if problem:
             return Outcome(_bluesky_error(400, "InvalidRecord", f"Record/text: {problem}"))
         reply = record.get("reply")
+        if reply is None:
+            return self._bluesky_create_status(handle, did, record, text, ctx)
         refs = []
         for name in ("parent", "root"):
             ref = reply.get(name) if isinstance(reply, dict) else None
@@ -650,6 +691,65 @@ class Writes:
             "validationStatus": "valid",
         }
         return Outcome(json_response(200, body), logged)
+
+    def _bluesky_create_status(
+        self, handle: str, did: str, record: dict[str, Any], text: str, ctx: wire.Context
+    ) -> Outcome:
+        """A post that replies to nothing: one of our top-level posts (a statement)."""
+        if not text.strip():
+            return Outcome(_bluesky_error(400, "InvalidRecord", "Record/text must not be empty"))
+        self._tid_clock += 1
+        uri = f"at://{did}/{_BLUESKY_POST}/{bluesky_tid(ctx.now, self._tid_clock)}"
+        post = self._own_status("bluesky", handle, uri, text, ctx)
+        cid = bluesky_cid(json.dumps(record, sort_keys=True, ensure_ascii=False))
+        self._add_own(OwnPost(post, handle, record=record, cid=cid))
+        url = f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}"
+        logged = self._record(
+            "bluesky", "status", handle, "", ctx, text=text, result_id=uri, result_url=url
+        )
+        body = {
+            "uri": uri,
+            "cid": cid,
+            "commit": {"cid": bluesky_cid(f"commit:{uri}"), "rev": bluesky_tid(ctx.now, 0)},
+            "validationStatus": "valid",
+        }
+        return Outcome(json_response(200, body), logged)
+
+    def _bluesky_author_feed(
+        self, params: Params, headers: Mapping[str, str], ctx: wire.Context
+    ) -> Response:
+        """app.bsky.feed.getAuthorFeed for one of our accounts: its live posts, newest first
+        (``filter=posts_no_replies`` leaves replies out), paged by an opaque offset cursor. The
+        world's authors' feeds are not simulated (an empty feed)."""
+        if headers.get("Authorization") and self._bluesky_session_of(headers) is None:
+            return _bluesky_error(401, "InvalidToken", "Token could not be verified")
+        actor = (_first(params, "actor") or "").strip().lstrip("@")
+        if not actor:
+            return _bluesky_error(
+                400, "InvalidRequest", 'Error: Params must have the property "actor"'
+            )
+        limit = _bounded_int(_first(params, "limit"), 50, 1, 100)
+        offset = _bounded_int(_first(params, "cursor"), 0, 0, 10**6)
+        no_replies = _first(params, "filter") == "posts_no_replies"
+        posts = sorted(
+            (
+                own
+                for own in self._own.values()
+                if own.post.platform == "bluesky"
+                and own.deleted_at is None
+                and actor in (own.account, own.post.author.account_id)
+                and not (no_replies and own.post.reply_to)
+            ),
+            key=lambda own: (own.post.published_at, own.post.external_id),
+            reverse=True,
+        )
+        page = posts[offset : offset + limit]
+        body: dict[str, Any] = {
+            "feed": [{"post": self._bluesky_view(own.post, ctx)} for own in page]
+        }
+        if offset + limit < len(posts):
+            body["cursor"] = str(offset + limit)
+        return json_response(200, body)
 
     def _bluesky_cid(self, post: SimPost) -> str:
         own = self._own.get(("bluesky", post.external_id))
