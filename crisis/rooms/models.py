@@ -459,6 +459,12 @@ class Publication(models.Model):
         related_name="+",
     )
     last_error = models.TextField(_("last error"), blank=True)
+    # Publishing through a connector (statement slice): claims taken (names the attempt that
+    # holds the claim), when the attempt in flight started (None: none in flight), and when the
+    # task was last queued (the sweep re-queues what a dead worker or a lost message left).
+    publish_attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    publishing_started_at = models.DateTimeField(_("publishing since"), null=True, blank=True)
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("publication")
