@@ -51,6 +51,7 @@ from protocols.topics import topics_for
 logger = logging.getLogger(__name__)
 
 ROUTE_TASK = "crisis.incidents.tasks.route_incident"
+LINK_TO_CRISES_TASK = "crisis.rooms.tasks.link_incident"
 
 
 class StageAction:
@@ -199,6 +200,7 @@ def _open(mention: Mention, topics: list[str], *, now: datetime, team_id: int | 
         },
     )
     _route_after_commit(incident)
+    _link_to_crises_after_commit(incident)
     return incident
 
 
@@ -752,6 +754,25 @@ def _route_after_commit(incident: Incident) -> None:
         return
     incident_id = incident.pk
     transaction.on_commit(lambda: send_to_routing(incident_id), robust=True)
+
+
+def _link_to_crises_after_commit(incident: Incident) -> None:
+    """Hand a live opened incident to crisis rooms by task name once it is committed: it joins
+    the open crises on its topic (rooms import incidents, never the reverse)."""
+    if incident.origin != LIVE_ORIGIN:
+        return
+    incident_id = incident.pk
+    transaction.on_commit(lambda: send_to_crisis_rooms(incident_id), robust=True)
+
+
+def send_to_crisis_rooms(incident_id: int) -> bool:
+    """Enqueue the crisis link; False (one log line) when the broker is unreachable."""
+    try:
+        current_app.send_task(LINK_TO_CRISES_TASK, args=[incident_id])
+    except (KombuError, OSError) as error:
+        logger.warning("crisis link of incident %s not enqueued (%s)", incident_id, error)
+        return False
+    return True
 
 
 def send_to_routing(incident_id: int) -> bool:

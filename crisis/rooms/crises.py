@@ -50,6 +50,7 @@ from crisis.rooms.models import (
 from crisis.rooms.selectors import crisis_levels, open_crises_on_topic, seatable_people
 from crisis.services.audit import record_audit_event
 from protocols.models import CrisisSuggestion
+from protocols.scoring.types import OVERALL_TOPIC
 from protocols.services import active_version
 
 logger = logging.getLogger(__name__)
@@ -335,7 +336,7 @@ def declare_crisis(
     with transaction.atomic():
         protocol = active_version()
         level = _check_level(int(level), protocol.config)
-        incidents = list(Incident.objects.filter(pk__in=incident_ids, origin=origin))
+        incidents = list(Incident.objects.filter(pk__in=incident_ids, origin=origin).order_by("pk"))
         missing = sorted(set(incident_ids) - {incident.pk for incident in incidents})
         if missing:
             raise CrisisError(
@@ -343,7 +344,10 @@ def declare_crisis(
                 % {"numbers": ", ".join(f"#{pk}" for pk in missing)}
             )
         if not topics:
-            topics = clean_topics(incident.topic for incident in incidents)
+            # The incidents' own topics; the overall one would pull in every new incident.
+            topics = clean_topics(
+                incident.topic for incident in incidents if incident.topic != OVERALL_TOPIC
+            )
         crisis = Crisis.objects.create(
             title=title,
             level=level,

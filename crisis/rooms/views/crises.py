@@ -33,6 +33,7 @@ from crisis.rooms.forms import (
 from crisis.rooms.models import CabinetMember, CabinetRole, Crisis, CrisisStatus, Department
 from crisis.views.rendering import render_page_or_partial
 from protocols.models import CrisisSuggestion
+from protocols.scoring.types import OVERALL_TOPIC, topic_label
 from protocols.services import active_version
 
 CRISES_PER_PAGE = 25
@@ -206,7 +207,7 @@ def _declare_initial(request: HttpRequest) -> dict:
     incidents = list(Incident.objects.filter(pk__in=numbers).order_by("pk"))
     topics = []
     for incident in incidents:
-        if incident.topic not in topics and incident.topic != "__all__":
+        if incident.topic not in topics and incident.topic != OVERALL_TOPIC:
             topics.append(incident.topic)
     initial = {"commander": request.user.pk, "commander_department": "communications"}
     if incidents:
@@ -247,8 +248,6 @@ def accept_suggestion(request: HttpRequest, suggestion_pk: int) -> HttpResponse:
                 return _back(crisis)
         status = 400
     else:
-        from protocols.scoring.types import topic_label
-
         form = AcceptSuggestionForm(
             levels=levels,
             initial={
