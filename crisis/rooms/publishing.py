@@ -306,12 +306,12 @@ def publish_statement(
     crisis = _crisis_of(publication)
     if publication.version.state != StatementState.APPROVED:
         _fail(claim, now, ERROR_NOT_IN_FORCE, None)
-        return publication
+        return _fresh(publication)
     channel = channel_for(publication, crisis)
     account = publication.account
     if channel is None or not account_can_post(account, channel.platform):
         _hand_to_person(claim, now)
-        return publication
+        return _fresh(publication)
     text = channel_text(publication.version, channel).text
     config = account_config(account)
     try:
@@ -319,19 +319,24 @@ def publish_statement(
     except RateLimited as error:
         if final_attempt:
             _fail(claim, now, ERROR_RATE_LIMITED, error)
-            return publication
+            return _fresh(publication)
         _hand_back(claim, now, ERROR_RATE_LIMITED_RETRYING)
         raise
     except PermanentError as error:
         _fail(claim, now, _permanent_message(error), error)
-        return publication
+        return _fresh(publication)
     except (TransientError, ConnectorError) as error:
         if final_attempt:
             _fail(claim, now, ERROR_UNAVAILABLE, error)
-            return publication
+            return _fresh(publication)
         _hand_back(claim, now, ERROR_RETRYING)
         raise
     return _record_published(claim, now, posted=posted, how=how)
+
+
+def _fresh(publication: Publication) -> Publication:
+    publication.refresh_from_db()
+    return publication
 
 
 def _claim(publication_id: int, now: datetime) -> Claim | None:
