@@ -29,13 +29,14 @@ from django.utils.translation import gettext, pgettext
 from crisis.models import AuditEvent
 from crisis.rooms import access
 from crisis.rooms.models import (
+    CabinetRole,
     Crisis,
     CrisisIncident,
     TaskStatus,
     TimelineEntry,
 )
 from crisis.rooms.plan import clean_moment, clean_text, locked_crisis, require_record_open
-from crisis.services.audit import record_audit_event
+from crisis.services.audit import SYSTEM_ACTOR_LABEL, record_audit_event
 from monitoring.models import Mention
 from protocols.evaluation import NEGATIVE_BELOW
 from protocols.models import CrisisSuggestion, MentionTopic, Severity
@@ -47,8 +48,16 @@ LATEST_EVENTS = 20
 PINNABLE_SHOWN = 10
 # The incident events the timeline tells (crisis.incidents.services verbs).
 INCIDENT_VERBS = ("incident.open", "incident.resolve", "incident.close", "incident.reopen")
-# Manual entries and pins are audited too, but shown from their own rows (with their text).
-MANUAL_VERBS = ("crisis.timeline_entry", "crisis.timeline_pin")
+# Manual entries and pins are audited too, but shown from their own rows (with their text);
+# edits of drafts (autosaved), impact refreshes and a worker's claim are not events to tell.
+HIDDEN_VERBS = (
+    "crisis.timeline_entry",
+    "crisis.timeline_pin",
+    "crisis.statement_edit",
+    "crisis.statement_publish_started",
+    "crisis.post_mortem.edit",
+    "crisis.post_mortem.impact",
+)
 # The chart covers from a day before the declaration; at most this many bars (longer crises
 # are drawn with wider bars: 2, 3, 4, 6, 12 or 24 hours each).
 HOURS_BEFORE_DECLARATION = 24
@@ -206,7 +215,7 @@ def timeline_rows(crisis: Crisis):
                 verb__in=INCIDENT_VERBS,
             )
         )
-        .exclude(verb__in=MANUAL_VERBS)
+        .exclude(verb__in=HIDDEN_VERBS)
         .order_by()
         .annotate(
             t_kind=Value("audit", output_field=_TEXT),
@@ -381,7 +390,7 @@ def _describe_entry(row: dict[str, Any]) -> TimelineItem:
 
 def _describe_incident(row: dict[str, Any]) -> TimelineItem:
     number = int(row["t_object_id"]) if (row["t_object_id"] or "").isdigit() else None
-    values = {"id": number or "?", "actor": row["t_actor"] or ""}
+    values = {"id": number or "?", "actor": _actor(row)}
     data = row["t_data"] if isinstance(row["t_data"], dict) else {}
     messages = {
         "incident.open": gettext("Incident #%(id)s opened (%(severity)s)."),
@@ -404,7 +413,7 @@ def _describe_incident(row: dict[str, Any]) -> TimelineItem:
 def _describe_event(row: dict[str, Any]) -> TimelineItem:
     verb = row["t_verb"] or ""
     data = row["t_data"] if isinstance(row["t_data"], dict) else {}
-    actor = row["t_actor"] or gettext("Calma")
+    actor = _actor(row)
     values = _Values(data, actor=actor)
     template = _event_message(verb, data)
     if template is None:
@@ -424,6 +433,8 @@ class _Values(dict):
     def __init__(self, data: dict[str, Any], *, actor: str) -> None:
         super().__init__({key: _plain(value) for key, value in data.items()})
         self["actor"] = actor
+        if "role" in self:
+            self["role"] = _role_label(self["role"])
 
     def __missing__(self, key: str) -> str:
         return "?"
@@ -436,7 +447,8 @@ def _plain(value: Any) -> Any:
 
 
 def _event_message(verb: str, data: dict[str, Any]) -> str | None:
-    """The sentence of a crisis-room verb (None: not known here, told generically)."""
+    """The sentence of a crisis-room verb (None: not known here, told generically). A few
+    verbs read differently with what their event carries."""
     if verb == "crisis.task_status":
         by_status = {
             TaskStatus.DONE: gettext("%(actor)s completed the task “%(title)s”."),
@@ -445,45 +457,91 @@ def _event_message(verb: str, data: dict[str, Any]) -> str | None:
             TaskStatus.TODO: gettext("%(actor)s reopened the task “%(title)s”."),
         }
         return by_status.get(data.get("status"), gettext("%(actor)s moved the task “%(title)s”."))
+    if verb == "crisis.incident_linked" and data.get("automatic"):
+        return gettext("Incident #%(incident)s joined the crisis (its topic is %(topic)s).")
+    if verb == "crisis.statement_published" and data.get("by_hand"):
+        return gettext(
+            "%(actor)s marked version %(number)s of the statement published on %(channel)s."
+        )
     return _messages().get(verb)
 
 
 def _messages() -> dict[str, str]:
-    """Verb → sentence, looked up in the active language. The verbs of other slices of the
-    room are told here too; a verb missing from the map is still shown (generically)."""
+    """Verb → sentence, looked up in the active language (the verbs of every slice of the
+    room; a verb missing here is still shown, generically)."""
     return {
-        # Plan, decisions, budget (this module's slice).
+        # Declaration, status, incidents and cabinet (crisis.rooms.crises, resolution).
+        "crisis.declare": gettext("%(actor)s declared the crisis “%(title)s” (level %(level)s)."),
+        "crisis.suggestion_accepted": gettext(
+            "%(actor)s declared the crisis from Calma's suggestion on %(topic)s."
+        ),
+        "crisis.incident_linked": gettext("%(actor)s linked incident #%(incident)s to the crisis."),
+        "crisis.incident_unlinked": gettext(
+            "%(actor)s took incident #%(incident)s out of the crisis."
+        ),
+        "crisis.contain": gettext("%(actor)s marked the crisis contained."),
+        "crisis.reactivate": gettext("%(actor)s made the crisis active again."),
+        "crisis.resolve": gettext("%(actor)s resolved the crisis."),
+        "crisis.member_added": gettext(
+            "%(actor)s added %(username)s to the cabinet (%(role)s, %(department)s)."
+        ),
+        "crisis.member_role_changed": gettext("%(actor)s made %(username)s %(role)s."),
+        "crisis.member_removed": gettext("%(actor)s removed %(username)s from the cabinet."),
+        "crisis.command_handed_over": gettext("%(actor)s handed over command to %(username)s."),
+        # Plan, decisions, budget (this slice).
         "crisis.task_add": gettext("%(actor)s added the task “%(title)s”."),
         "crisis.task_update": gettext("%(actor)s changed the task “%(title)s”."),
         "crisis.decision": gettext("%(actor)s recorded a decision: %(what)s (why: %(why)s)."),
         "crisis.budget_set": gettext(
             "%(actor)s set aside %(amount)s %(currency)s for compensations."
         ),
-        # Declaration, status and cabinet.
-        "crisis.declare": gettext("%(actor)s declared the crisis."),
-        "crisis.accept_suggestion": gettext(
-            "%(actor)s declared the crisis from Calma's suggestion."
+        # The statement (crisis.rooms.statement, publishing).
+        "crisis.statement_draft": gettext("%(actor)s started version %(number)s of the statement."),
+        "crisis.statement_submit": gettext(
+            "%(actor)s submitted version %(number)s of the statement for approval."
         ),
-        "crisis.contain": gettext("%(actor)s marked the crisis contained."),
-        "crisis.reopen": gettext("%(actor)s made the crisis active again."),
-        "crisis.resolve": gettext("%(actor)s resolved the crisis."),
-        "crisis.link_incident": gettext("Incident #%(incident)s joined the crisis."),
-        "crisis.unlink_incident": gettext("%(actor)s took incident #%(incident)s off the crisis."),
-        "crisis.hand_over": gettext("%(actor)s handed over command to %(to)s."),
-        "crisis.add_member": gettext("%(actor)s added %(member)s to the cabinet."),
-        "crisis.remove_member": gettext("%(actor)s removed %(member)s from the cabinet."),
-        "crisis.change_member_role": gettext("%(actor)s changed the role of %(member)s."),
-        # Statement.
-        "crisis.statement_submit": gettext("%(actor)s submitted the statement for approval."),
-        "crisis.statement_approve": gettext("%(actor)s approved the statement."),
-        "crisis.statement_send_back": gettext("%(actor)s sent the statement back."),
-        "crisis.statement_publish": gettext("The statement was published on %(channel)s."),
-        "crisis.statement_published": gettext("The statement was published on %(channel)s."),
-        "crisis.commitment": gettext("%(actor)s marked a commitment: %(sentence)s"),
-        # Post-mortem.
-        "crisis.post_mortem_start": gettext("%(actor)s started the post-mortem."),
-        "crisis.post_mortem_complete": gettext("%(actor)s completed the post-mortem."),
+        "crisis.statement_approval": gettext(
+            "%(actor)s approved version %(number)s of the statement (%(role)s)."
+        ),
+        "crisis.statement_approved": gettext("Version %(number)s of the statement is approved."),
+        "crisis.statement_send_back": gettext(
+            "%(actor)s sent version %(number)s of the statement back: %(comment)s"
+        ),
+        "crisis.statement_discard": gettext(
+            "%(actor)s discarded version %(number)s of the statement."
+        ),
+        "crisis.statement_commitment": gettext("%(actor)s marked a commitment: “%(sentence)s”."),
+        "crisis.statement_publish_requested": gettext(
+            "%(actor)s asked Calma to publish version %(number)s of the statement on %(channel)s."
+        ),
+        "crisis.statement_published": gettext(
+            "Version %(number)s of the statement was published on %(channel)s."
+        ),
+        "crisis.statement_publish_failed": gettext(
+            "Publishing version %(number)s of the statement on %(channel)s failed."
+        ),
+        # The post-mortem.
+        "crisis.post_mortem.start": gettext("%(actor)s started the post-mortem."),
+        "crisis.post_mortem.item_add": gettext("%(actor)s added the follow-up item “%(title)s”."),
+        "crisis.post_mortem.item_done": gettext(
+            "%(actor)s completed the follow-up item “%(title)s”."
+        ),
+        "crisis.post_mortem.protocol_draft": gettext(
+            "%(actor)s proposed protocol changes as a draft version."
+        ),
+        "crisis.post_mortem.backtest": gettext(
+            "%(actor)s backtested the proposed protocol on the crisis's mentions."
+        ),
+        "crisis.post_mortem.complete": gettext("%(actor)s completed the post-mortem."),
     }
+
+
+def _role_label(value: Any) -> Any:
+    """A cabinet role, or the role a statement approval was given as, in the reader's words."""
+    if value in CabinetRole.values:
+        return str(CabinetRole(value).label).lower()
+    approvals = {"supervisor": gettext("as supervisor"), "legal": gettext("legal approval")}
+    return approvals.get(value, value)
 
 
 def _severity_label(value: Any) -> str:
@@ -496,6 +554,12 @@ def _humanised(verb: str) -> str:
     """crisis.member_add → "member add": readable enough for a verb nobody described."""
     action = verb.split(".", 1)[-1] if "." in verb else verb
     return action.replace("_", " ").replace(".", " ").strip() or "?"
+
+
+def _actor(row: dict[str, Any]) -> str:
+    """Who acted, as the audit log names them; Calma itself for a task or a schedule."""
+    label = row["t_actor"] or ""
+    return gettext("Calma") if label in ("", SYSTEM_ACTOR_LABEL) else label
 
 
 def _safe_url(url: str) -> str:

@@ -131,6 +131,27 @@ def test_an_unknown_verb_is_told_generically_and_a_missing_value_never_fails(cri
     assert sentences == ["scribe-eva added the task “?”.", "scribe-eva: something new."]
 
 
+def test_events_of_the_other_slices_read_as_sentences(crisis, member):
+    def event(verb, after, actor=member):
+        record_audit_event(actor=actor, verb=verb, target=crisis, after=after)
+
+    event(
+        "crisis.member_added",
+        {"username": "legal-ana", "role": "spokesperson", "department": "legal"},
+    )
+    event("crisis.incident_linked", {"incident": 7, "automatic": True, "topic": "billing"}, None)
+    event("crisis.statement_approval", {"number": 2, "role": "legal"})
+    event("crisis.statement_published", {"number": 2, "channel": "blog", "by_hand": True})
+    event("crisis.statement_edit", {"number": 2})  # autosaved edits are not told
+    sentences = [item.sentence for item in timeline.timeline_page(crisis, newest_first=False).items]
+    assert sentences == [
+        "scribe-eva added legal-ana to the cabinet (spokesperson, legal).",
+        "Incident #7 joined the crisis (its topic is billing).",
+        "scribe-eva approved version 2 of the statement (legal approval).",
+        "scribe-eva marked version 2 of the statement published on blog.",
+    ]
+
+
 def _fill(crisis, member, count: int) -> None:
     cases = [incident() for _ in range(3)]
     for case in cases:
