@@ -248,6 +248,19 @@ def test_quick_status_button_moves_the_task(client, people, room, task):
     assert "Call the bank”: done." in response.content.decode()
 
 
+def test_status_buttons_on_the_plan_page_go_back_to_it(client, people, room, task):
+    _login(client, people, "member_here")
+    page = client.get(reverse("rooms:plan", args=[room.pk])).content.decode()
+    assert 'name="return_to" value="plan"' in page and "hx-post" not in page.split("<main", 1)[1]
+    response = client.post(
+        reverse("rooms:task_status", args=[task.pk]), {"status": "doing", "return_to": "plan"}
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("rooms:plan", args=[room.pk])
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DOING
+
+
 def test_a_refused_move_is_a_message_not_an_error(client, people, room, task):
     _login(client, people, "member_here")
     response = client.post(reverse("rooms:task_status", args=[task.pk]), {"status": "todo"})

@@ -85,20 +85,30 @@ def _section(request: HttpRequest, crisis: Crisis, **extra) -> HttpResponse:
 
 
 def _back_to(crisis: Crisis, request: HttpRequest) -> str:
-    if request.POST.get("return_to") == "timeline":
+    """Where a plain (not htmx) action goes back to: the timeline or plan page it was sent
+    from, else the room's plan section."""
+    back = request.POST.get("return_to")
+    if back == "timeline":
         return reverse("rooms:timeline", args=[crisis.pk])
+    if back == "plan":
+        return reverse("rooms:plan", args=[crisis.pk])
     return reverse("rooms:room", args=[crisis.pk]) + "#plan"
 
 
+def _from_the_room(request: HttpRequest) -> bool:
+    """An htmx request from the room's plan section (answered with the section)."""
+    return _is_htmx(request) and not request.POST.get("return_to")
+
+
 def _done(request: HttpRequest, crisis: Crisis, message: str) -> HttpResponse:
-    if _is_htmx(request) and request.POST.get("return_to") != "timeline":
+    if _from_the_room(request):
         return _section(request, crisis, notice=message)
     messages.success(request, message)
     return redirect(_back_to(crisis, request))
 
 
 def _refused(request: HttpRequest, crisis: Crisis, message: str) -> HttpResponse:
-    if _is_htmx(request) and request.POST.get("return_to") != "timeline":
+    if _from_the_room(request):
         return _section(request, crisis, error=message)
     messages.error(request, message)
     return redirect(_back_to(crisis, request))
@@ -117,7 +127,7 @@ def _form_page(
 ) -> HttpResponse:
     """A form on a page of its own (GET, or a POST with errors); over htmx, the section with
     the form open and its errors."""
-    if form.is_bound and _is_htmx(request) and request.POST.get("return_to") != "timeline":
+    if form.is_bound and _from_the_room(request):
         return _section(request, crisis, **{form_name: form, "error": gettext("Check the form.")})
     return render(
         request,
@@ -139,9 +149,7 @@ def _run(
 ) -> HttpResponse:
     try:
         call()
-    except (ValidationError, PermissionDenied) as error:
-        if isinstance(error, PermissionDenied):
-            raise
+    except ValidationError as error:
         return _refused(request, crisis, _refusal(error))
     return _done(request, crisis, message)
 
