@@ -1,6 +1,7 @@
 """Incident services tell people after the commit: the new owner, the supervisors, nobody for
 a run's incident; an opened live incident is handed to routing by task name."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -60,8 +61,12 @@ def test_a_live_incident_is_handed_to_routing_after_the_commit(
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.handle_scored_mentions(mention_ids=[scored_mention().pk], now=NOW)
-    assert len(callbacks) == 1
-    assert redis_client.llen("celery") == 1
+    # Routing, and crisis rooms (an opened incident joins the open crises on its topic).
+    assert len(callbacks) == 2
+    queued = sorted(
+        json.loads(message)["headers"]["task"] for message in redis_client.lrange("celery", 0, -1)
+    )
+    assert queued == ["crisis.incidents.tasks.route_incident", "crisis.rooms.tasks.link_incident"]
 
 
 def test_a_runs_incident_is_not_routed(redis_client, django_capture_on_commit_callbacks):

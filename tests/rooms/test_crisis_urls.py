@@ -531,7 +531,9 @@ def test_a_cabinet_member_navigates_to_crises_and_profile_only(client, people, r
     response = client.get(reverse("rooms:list"))
     items = [item["url"] for item in response.context["nav_items"]]
     assert items == [reverse("rooms:list"), reverse("profile")]
-    assert 'data-shortcut="x"' in _body(response)
+    body = _body(response)
+    assert 'data-shortcut="x"' in body
+    assert 'href="/replies/' not in body and 'href="/inbox/' not in body
 
 
 @pytest.mark.parametrize(
@@ -579,3 +581,15 @@ def test_a_seated_manager_reaches_the_list_without_the_navigation_item(client, p
     client.force_login(people["manager"])
     body = _body(client.get(reverse("rooms:list")))
     assert "Double charges" in body and "Late deliveries" not in body
+
+
+def test_accepting_a_taken_suggestion_goes_back_to_the_list(client, people):
+    suggestion = _open_suggestion()
+    client.force_login(people["supervisor"])
+    data = {"title": "Billing storm", "level": "2"}
+    client.post(reverse("rooms:accept_suggestion", args=[suggestion.pk]), data)
+    response = client.post(
+        reverse("rooms:accept_suggestion", args=[suggestion.pk]), data, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("protocols:suggestions")
+    assert "already dismissed or accepted" in _body(response)
