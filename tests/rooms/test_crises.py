@@ -543,3 +543,21 @@ def test_admins_and_supervisors_manage_departments(administrator, supervisor, ma
         with pytest.raises(PermissionDenied):
             crises.add_department(actor=outsider, key="x", name="X", now=NOW)
     assert Department.objects.filter(key="x").count() == 0
+
+
+def test_the_banner_names_the_last_dismissal_of_the_newest_suggestion(client, supervisor):
+    first = _suggestion("billing")
+    dismiss_suggestion(actor=supervisor, suggestion=first, reason="Only one angry bot", now=NOW)
+    _suggestion("billing")
+    client.force_login(supervisor)
+    page = client.get(reverse("rooms:list")).content.decode()
+    banner = page[page.index('class="crisis-banner"') :]
+    assert "1 open crisis suggestion" in banner
+    assert "Only one angry bot" in banner and "boss decided" in banner
+
+
+def test_the_banner_of_a_first_suggestion_says_only_the_count(client, supervisor):
+    _suggestion("billing")
+    client.force_login(supervisor)
+    page = client.get(reverse("rooms:list")).content.decode()
+    assert "1 open crisis suggestion" in page and "Last time on" not in page

@@ -23,3 +23,13 @@ def crisis_link(context, incident):
         "link_form": form,
         "can_declare": crises.can_declare(user) and incident.origin == "live",
     }
+
+
+@register.inclusion_tag("rooms/partials/suggestion_banner_note.html")
+def last_dismissal_note():
+    """For the supervisors' banner (shown only while suggestions are open): the newest open
+    suggestion and, when its topic was suggested before, why, when and by whom the last one
+    was dismissed or accepted (one query)."""
+    from protocols.selectors import open_suggestions
+
+    return {"suggestion": open_suggestions().first()}
