@@ -419,3 +419,48 @@ def test_exports_follow_the_readers_language(client, people, started):
     client.cookies["django_language"] = "es"
     text = body(client.get(reverse("rooms:post_mortem_markdown", args=[started.crisis_id])))
     assert "Borrador" in text
+
+
+# --- Query counts ------------------------------------------------------------------------------
+
+
+def count_queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, headers={"HX-Request": "true"}).status_code == 200
+    return len(captured)
+
+
+def test_the_resolution_section_costs_the_same_for_one_or_many_incidents(client, people, rooms):
+    here, _elsewhere = rooms
+    client.force_login(people["supervisor"])
+    url = reverse("rooms:resolution", args=[here.pk])
+    one = count_queries(client, url)
+    for minutes in range(6):
+        mention = on_topics(("billing",), at=timezone.now() - timedelta(minutes=minutes))
+        link(here, incident_on(mention, state=IncidentState.ASSIGNED))
+    assert count_queries(client, url) == one
+
+
+@pytest.mark.parametrize("role", ["supervisor", "member_here", "executive"])
+def test_the_post_mortem_page_costs_the_same_for_one_or_many_items(client, people, started, role):
+    client.force_login(people[role])
+    url = reverse("rooms:post_mortem", args=[started.crisis_id])
+
+    def add_item():
+        postmortem.add_follow_up_item(
+            actor=people["supervisor"],
+            post_mortem=started,
+            title="Item",
+            owner=people["member_here"],
+            due_on=date.today() + timedelta(days=3),
+            now=timezone.now(),
+        )
+
+    add_item()
+    one = count_queries(client, url)
+    for _ in range(5):
+        add_item()
+    assert count_queries(client, url) == one

@@ -128,9 +128,10 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
                 "changes."
             ),
         )
-        # The header, the plan and the statement change too: the whole room is reloaded.
+        # The header, the plan and the statement change too: the whole room is reloaded (to
+        # the room's own URL: a change of fragment alone would not reload the page).
         if is_htmx(request):
-            return HttpResponseClientRedirect(room_url(crisis))
+            return HttpResponseClientRedirect(room_url(crisis, anchor=""))
         return redirect(room_url(crisis))
     if request.method == "POST" and is_htmx(request):
         return _section(request, crisis, resolve_form=form, error=_form_errors(form), status=400)
@@ -164,9 +165,11 @@ def page_context(request: HttpRequest, crisis: Crisis, post_mortem: PostMortem |
     context.update(export.document_context(post_mortem, now=now))
     can_write = postmortem.can_write(user, post_mortem)
     can_propose = postmortem.can_propose_protocol(user, crisis)
+    # As postmortem.can_mark_done, with the viewer's seat read once (the viewer sees the crisis).
+    acts = access.can_act(user, crisis)
     for item in context["items"]:
         item.post_mortem = post_mortem
-        item.can_mark_done = postmortem.can_mark_done(user, item)
+        item.can_mark_done = item.done_at is None and (acts or item.owner_id == user.pk)
     draft = post_mortem.protocol_draft
     stored = post_mortem.backtest or {}
     context.update(
