@@ -434,3 +434,11 @@ def test_a_backtest_for_someone_who_cannot_see_the_crisis_is_refused(cobros):
     other = UserFactory(username="other-exec-editor")
     with pytest.raises(PermissionDenied):
         backtest.start_crisis_backtest(actor=other, post_mortem=cobros, now=LATER)
+
+
+def test_the_backtest_task_carries_the_name_the_room_uses():
+    import crisis.rooms.tasks  # noqa: F401  (what Celery's autodiscovery imports)
+    from crisis.celery import app
+
+    assert run_crisis_backtest.name == "crisis.rooms.tasks.run_crisis_backtest"
+    assert run_crisis_backtest.name in app.tasks
