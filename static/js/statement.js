@@ -24,7 +24,11 @@
       if (target) target.textContent = String(count);
       const limit = parseInt(area.dataset.limit || "", 10);
       const over = form.querySelector(`[data-over-for="${CSS.escape(key)}"]`);
-      if (over) over.hidden = Number.isNaN(limit) || count <= limit;
+      const tooLong = !Number.isNaN(limit) && count > limit;
+      if (over) over.hidden = !tooLong;
+      // A channel the statement no longer fits needs its own text: show the channels' texts.
+      const folded = area.closest("details");
+      if (tooLong && folded) folded.open = true;
     });
   }
 

@@ -131,10 +131,15 @@ def section_context(
             channels=channels,
             auto_id=f"statement-{target.pk}-%s",
         )
+        editor_texts = statements.channel_texts(target, channels)
         context.update(
             editor_version=target,
             editor_form=form,
-            editor_texts=statements.channel_texts(target, channels),
+            editor_texts=editor_texts,
+            # The channels' texts stay folded until one has its own or the statement is too
+            # long for one (a failed form shows them too).
+            editor_channels_open=form.is_bound
+            or any(not text.same_as_main or text.over_limit for text in editor_texts),
         )
     context["commitments"] = list(
         Commitment.objects.filter(version__statement__crisis=crisis)
