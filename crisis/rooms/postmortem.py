@@ -265,19 +265,18 @@ def complete_post_mortem(
         if post_mortem.state != PostMortemState.DRAFT:
             raise PostMortemError(gettext("This post-mortem is already completed."))
         check_move(crisis, CrisisStatus.POST_MORTEM_DONE)
-        missing = [
-            label
-            for name, label in (
-                ("summary", gettext("a summary")),
-                ("root_cause", gettext("a root cause")),
-            )
-            if not getattr(post_mortem, name).strip()
-        ]
-        if missing:
-            raise PostMortemError(
-                gettext("Write %(missing)s before completing the post-mortem.")
-                % {"missing": gettext(" and ").join(missing)}
-            )
+        no_summary = not post_mortem.summary.strip()
+        no_cause = not post_mortem.root_cause.strip()
+        if no_summary or no_cause:
+            if no_summary and no_cause:
+                message = gettext(
+                    "Write a summary and a root cause before completing the post-mortem."
+                )
+            elif no_summary:
+                message = gettext("Write a summary before completing the post-mortem.")
+            else:
+                message = gettext("Write a root cause before completing the post-mortem.")
+            raise PostMortemError(message)
         post_mortem.impact = compute_impact(crisis, now=now)
         post_mortem.impact_computed_at = now
         post_mortem.state = PostMortemState.DONE
