@@ -6,6 +6,8 @@ checklist, the diff), the autosave's answer, and the incident page's crisis pane
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -481,3 +483,28 @@ def test_a_resolved_crisis_leaves_the_incident_page(client, crisis, people):
     client.force_login(owner)
     page = client.get(reverse("incidents:detail", args=[case.pk])).content.decode()
     assert "Part of a crisis:" not in page
+
+
+def test_the_statement_page_costs_the_same_queries_for_one_or_many_versions(client, crisis, people):
+    def commit_to(version, times: int) -> None:
+        for _ in range(times):
+            statements.mark_commitment(
+                actor=people["spokesperson"], version=version, sentence="Refunds by Friday.",
+                due_at=NOW + timedelta(days=3), owner=people["member"], now=NOW,
+            )  # fmt: skip
+
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("rooms:statement", args=[crisis.pk])).status_code == 200
+        return len(queries)
+
+    client.force_login(people["supervisor"])
+    commit_to(approved(crisis, people), 1)
+    draft(crisis, people, text=TEXT + " Draft.")
+    few = cost()
+    StatementVersion.objects.filter(state=StatementState.DRAFT).delete()
+    for _ in range(4):
+        version = approved(crisis, people)
+    commit_to(version, 5)
+    draft(crisis, people, text=TEXT + " Draft again.")
+    assert cost() == few
