@@ -264,3 +264,49 @@ def approved_statement(people: dict, crisis, *, now: datetime):
     return statement.approve_statement(
         actor=people[LEGAL.username], version=version, role="legal", now=now
     )
+
+
+def statement_out(people: dict, crisis, *, now: datetime):
+    """The approved statement published on every channel of its checklist (each marked by the
+    spokesperson with its link) and its promise kept: the commitment's task done."""
+    from crisis.rooms import plan, publishing, statement
+    from crisis.rooms.models import Publication, TaskStatus
+
+    version = approved_statement(people, crisis, now=now)
+    spokesperson = people[SPOKESPERSON.username]
+    for publication in Publication.objects.filter(version=version):
+        publishing.mark_published(
+            actor=spokesperson,
+            publication=publication,
+            url=f"https://brisa.example/{publication.channel}/aviso",
+            now=now,
+        )
+    commitment = statement.mark_commitment(
+        actor=spokesperson,
+        version=version,
+        sentence=PROMISE,
+        due_at=now + timedelta(days=3),
+        owner=people["manager"],
+        now=now,
+    )
+    plan.set_task_status(
+        actor=people["manager"], task=commitment.task, status=TaskStatus.DONE, now=now
+    )
+    return version
+
+
+def resolved_with_post_mortem(people: dict, crisis, *, now: datetime):
+    """The commander resolved the crisis and started its post-mortem, with a summary."""
+    from crisis.rooms import postmortem, resolution
+
+    commander = people[COMMANDER.username]
+    crisis = resolution.resolve_crisis(
+        actor=commander, crisis=crisis, note="Servicio restablecido.", now=now
+    )
+    post_mortem = postmortem.start_post_mortem(actor=commander, crisis=crisis, now=now)
+    return postmortem.update_post_mortem(
+        actor=commander,
+        post_mortem=post_mortem,
+        now=now,
+        summary="Una avería de fibra dejó sin servicio a parte de Valencia.",
+    )
