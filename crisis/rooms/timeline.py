@@ -23,8 +23,8 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Left, TruncHour
-from django.utils import formats, timezone
-from django.utils.translation import gettext, pgettext
+from django.utils import timezone
+from django.utils.translation import gettext
 
 from crisis.models import AuditEvent
 from crisis.rooms import access
@@ -681,14 +681,3 @@ def hourly_volume(crisis: Crisis, *, now: datetime) -> VolumeSeries:
         hours_per_bar=width,
         buckets=buckets,
     )
-
-
-def local_label(moment: datetime) -> str:
-    """A bucket's time in the reader's zone, short."""
-    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
-
-
-def hour_label(moment: datetime) -> str:
-    return pgettext("chart axis: hour of the day", "%(hour)s h") % {
-        "hour": timezone.localtime(moment).strftime("%H")
-    }
