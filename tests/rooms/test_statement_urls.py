@@ -217,6 +217,35 @@ def test_a_stale_save_keeps_both_texts_and_says_why(client, crisis, people):
     assert version.text == "Stored"
 
 
+def test_a_save_that_lost_the_race_to_its_own_autosave_is_no_conflict(client, crisis, people):
+    version = draft(crisis, people, text="Same words")  # revision 2: the autosave got there
+    client.force_login(people["spokesperson"])
+    response = client.post(
+        reverse("rooms:statement_save", args=[crisis.pk, version.pk]),
+        {"text": "Same words", "revision": 1},
+    )
+    assert response.status_code == 302
+    version.refresh_from_db()
+    assert version.text == "Same words"
+
+
+def test_submitting_the_editor_without_javascript_saves_what_was_typed_first(
+    client, crisis, people
+):
+    version = statements.start_statement_version(
+        actor=people["spokesperson"], crisis=crisis, now=NOW
+    )
+    client.force_login(people["spokesperson"])
+    response = client.post(
+        reverse("rooms:statement_submit", args=[crisis.pk, version.pk]),
+        {"text": "Typed without JavaScript.", "revision": version.revision},
+    )
+    assert response.status_code == 302
+    version.refresh_from_db()
+    assert version.text == "Typed without JavaScript."
+    assert version.state == StatementState.AWAITING_APPROVAL
+
+
 @pytest.mark.parametrize("role", (*ROLES, "spokesperson"))
 def test_submit(client, crisis, people, role):
     version = draft(crisis, people)

@@ -151,14 +151,7 @@ def save(request: HttpRequest, pk: int, version_pk: int) -> HttpResponse:
         messages.error(request, error)
         return _page(request, crisis, status=400, form=form)
     try:
-        version = statements.save_statement(
-            actor=request.user,
-            version=version,
-            text=form.cleaned_data["text"],
-            channel_texts=form.channel_texts(),
-            now=timezone.now(),
-            expected_revision=form.cleaned_data["revision"],
-        )
+        version = _save_posted(request, version, form)
     except StaleStatement as stale:
         if request.htmx:
             return _status(request, crisis, version, error=str(stale))
@@ -193,12 +186,48 @@ def submit(request: HttpRequest, pk: int, version_pk: int) -> HttpResponse:
     crisis, version = _version(request, pk, version_pk)
     access.require_speak(request.user, crisis)
     try:
+        if "text" in request.POST:
+            # The editor's form (pressed without JavaScript, or before the autosave ran):
+            # what was typed is saved first, then submitted.
+            form = StatementForm(
+                request.POST,
+                channels=statements.channels_of(crisis),
+                auto_id=f"statement-{version.pk}-%s",
+            )
+            if not form.is_valid():
+                messages.error(request, _errors(form))
+                return _page(request, crisis, status=400, form=form)
+            version = _save_posted(request, version, form)
         statements.submit_statement(actor=request.user, version=version, now=timezone.now())
     except StatementError as refused:
         messages.error(request, str(refused))
     else:
         messages.success(request, gettext("Submitted for approval. The approvers are told."))
     return _back(crisis)
+
+
+def _save_posted(request: HttpRequest, version, form):
+    """Save the editor's posted text. A stale revision whose text is exactly what is stored
+    (the autosave got there first with the same words) is no conflict."""
+    text, channel_texts = form.cleaned_data["text"], form.channel_texts()
+    try:
+        return statements.save_statement(
+            actor=request.user,
+            version=version,
+            text=text,
+            channel_texts=channel_texts,
+            now=timezone.now(),
+            expected_revision=form.cleaned_data["revision"],
+        )
+    except StaleStatement:
+        version.refresh_from_db()
+        if version.text == text and _filled(version.channel_texts) == _filled(channel_texts):
+            return version
+        raise
+
+
+def _filled(channel_texts: dict | None) -> dict:
+    return {key: value for key, value in (channel_texts or {}).items() if value}
 
 
 @require_POST
