@@ -4,20 +4,73 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0004_webhooks_and_preferences'),
+        ("notifications", "0004_webhooks_and_preferences"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('assigned', 'Assigned to you'), ('sla_warning', 'SLA warning'), ('sla_breach', 'SLA breached'), ('critical', 'Critical incident'), ('escalation', 'Escalation'), ('crisis_suggestion', 'Crisis suggestion'), ('handback', 'Handed back'), ('hand_over_request', 'Hand-over requested'), ('approval_requested', 'Approval requested'), ('approval_decided', 'Approval decided'), ('approval_overdue', 'Approval overdue'), ('reply_failed', 'Reply failed to send'), ('follow_up_due', 'Follow-up due'), ('moderation_requested', 'Moderation requested'), ('moderation_decided', 'Moderation decided'), ('compensation_approval', 'Compensation needs approval'), ('crisis_declared', 'Crisis declared'), ('cabinet_added', 'Added to a crisis cabinet'), ('command_handed_over', 'Crisis command handed over'), ('task_overdue', 'Crisis task overdue'), ('statement_approval', 'Statement to approve'), ('statement_update_due', 'Statement update due')], max_length=40, verbose_name='kind'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("assigned", "Assigned to you"),
+                    ("sla_warning", "SLA warning"),
+                    ("sla_breach", "SLA breached"),
+                    ("critical", "Critical incident"),
+                    ("escalation", "Escalation"),
+                    ("crisis_suggestion", "Crisis suggestion"),
+                    ("handback", "Handed back"),
+                    ("hand_over_request", "Hand-over requested"),
+                    ("approval_requested", "Approval requested"),
+                    ("approval_decided", "Approval decided"),
+                    ("approval_overdue", "Approval overdue"),
+                    ("reply_failed", "Reply failed to send"),
+                    ("follow_up_due", "Follow-up due"),
+                    ("moderation_requested", "Moderation requested"),
+                    ("moderation_decided", "Moderation decided"),
+                    ("compensation_approval", "Compensation needs approval"),
+                    ("crisis_declared", "Crisis declared"),
+                    ("cabinet_added", "Added to a crisis cabinet"),
+                    ("command_handed_over", "Crisis command handed over"),
+                    ("task_overdue", "Crisis task overdue"),
+                    ("statement_approval", "Statement to approve"),
+                    ("statement_update_due", "Statement update due"),
+                ],
+                max_length=40,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='notificationpreference',
-            name='kind',
-            field=models.CharField(choices=[('assigned', 'Assigned to you'), ('sla_warning', 'SLA warning'), ('sla_breach', 'SLA breached'), ('critical', 'Critical incident'), ('escalation', 'Escalation'), ('crisis_suggestion', 'Crisis suggestion'), ('handback', 'Handed back'), ('hand_over_request', 'Hand-over requested'), ('approval_requested', 'Approval requested'), ('approval_decided', 'Approval decided'), ('approval_overdue', 'Approval overdue'), ('reply_failed', 'Reply failed to send'), ('follow_up_due', 'Follow-up due'), ('moderation_requested', 'Moderation requested'), ('moderation_decided', 'Moderation decided'), ('compensation_approval', 'Compensation needs approval'), ('crisis_declared', 'Crisis declared'), ('cabinet_added', 'Added to a crisis cabinet'), ('command_handed_over', 'Crisis command handed over'), ('task_overdue', 'Crisis task overdue'), ('statement_approval', 'Statement to approve'), ('statement_update_due', 'Statement update due')], max_length=40, verbose_name='kind'),
+            model_name="notificationpreference",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("assigned", "Assigned to you"),
+                    ("sla_warning", "SLA warning"),
+                    ("sla_breach", "SLA breached"),
+                    ("critical", "Critical incident"),
+                    ("escalation", "Escalation"),
+                    ("crisis_suggestion", "Crisis suggestion"),
+                    ("handback", "Handed back"),
+                    ("hand_over_request", "Hand-over requested"),
+                    ("approval_requested", "Approval requested"),
+                    ("approval_decided", "Approval decided"),
+                    ("approval_overdue", "Approval overdue"),
+                    ("reply_failed", "Reply failed to send"),
+                    ("follow_up_due", "Follow-up due"),
+                    ("moderation_requested", "Moderation requested"),
+                    ("moderation_decided", "Moderation decided"),
+                    ("compensation_approval", "Compensation needs approval"),
+                    ("crisis_declared", "Crisis declared"),
+                    ("cabinet_added", "Added to a crisis cabinet"),
+                    ("command_handed_over", "Crisis command handed over"),
+                    ("task_overdue", "Crisis task overdue"),
+                    ("statement_approval", "Statement to approve"),
+                    ("statement_update_due", "Statement update due"),
+                ],
+                max_length=40,
+                verbose_name="kind",
+            ),
         ),
     ]
