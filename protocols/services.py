@@ -206,7 +206,11 @@ def raise_crisis_suggestion(
                 expected=expected,
             )
     except IntegrityError as error:
-        if ONE_OPEN_SUGGESTION not in str(error):
+        # Postgres names the constraint; SQLite (the embedded default) names its columns.
+        open_one = CrisisSuggestion.objects.filter(
+            topic=topic, origin=origin, dismissed_at__isnull=True
+        ).exists()
+        if ONE_OPEN_SUGGESTION not in str(error) and not open_one:
             raise
         return None
     record_audit_event(

@@ -25,7 +25,7 @@ from monitoring.ingest import ingest_mentions
 from monitoring.models import Mention
 from protocols.models import MentionScore
 from protocols.pipeline import score_and_store
-from protocols.services import active_version
+from protocols.services import active_version, raise_crisis_suggestion
 
 mentions = [
     MentionIn(platform="mastodon", external_id=str(n), url="https://m.example/%d" % n,
@@ -36,7 +36,14 @@ mentions = [
 ids = ingest_mentions(mentions, source_id=None).new_mention_ids
 again = ingest_mentions(mentions, source_id=None).new_mention_ids
 score_and_store(ids, version=active_version())
+# SQLite names the columns, not the constraint, when the second open suggestion is refused.
+raised = [
+    raise_crisis_suggestion(topic="billing", reason="incidents", version=active_version(),
+                            origin="live", at=datetime(2026, 11, 1, 9, 5, tzinfo=timezone.utc))
+    for _twice in range(2)
+]
 print(json.dumps({
+    "suggestions": [suggestion is not None for suggestion in raised],
     "vendor": connection.vendor,
     "broker": settings.CELERY_BROKER_URL,
     "transport": settings.CELERY_BROKER_TRANSPORT,
@@ -65,6 +72,7 @@ def test_the_embedded_default_migrates_ingests_and_scores_without_services(tmp_p
     manage("migrate", "--noinput")
     result = json.loads(manage("shell", "-c", SCRIPT).stdout.strip().splitlines()[-1])
     assert result == {
+        "suggestions": [True, False],
         "vendor": "sqlite",
         "broker": "filesystem://",
         "transport": "crisis.embedded_broker:Transport",
