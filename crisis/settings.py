@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "crisis.incidents",
     "crisis.replies",
     "crisis.rooms",
+    "crisis.board",
     "axes",  # login throttling and lockout; listed last as its documentation asks
 ]
 
