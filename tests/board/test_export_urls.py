@@ -127,3 +127,26 @@ def test_five_thousand_mentions_stream_in_a_bounded_number_of_queries(client, ma
     assert len(rows) == 5002
     # A server-side cursor read in chunks: a handful of queries, not one per row or page.
     assert len(queries) < 20
+
+
+@pytest.mark.parametrize(
+    ("page", "export", "query"),
+    [
+        ("inbox", "incidents_csv", "severity=low"),
+        ("monitoring:mentions", "mentions_csv", "q=plain"),
+        ("audit_log", "audit_csv", "verb=team."),
+    ],
+)
+def test_each_list_links_its_export_with_the_current_filters(
+    client, supervisor, page, export, query
+):
+    client.force_login(supervisor)
+    html = client.get(f"{reverse(page)}?{query}").content.decode()
+    assert f'href="{reverse(f"board:{export}")}?' in html
+    assert query.replace("&", "&amp;") in html.split(reverse(f"board:{export}"), 1)[1][:200]
+
+
+def test_the_crisis_list_links_its_export(client, supervisor):
+    a_crisis()
+    client.force_login(supervisor)
+    assert reverse("board:crises_csv") in client.get(reverse("rooms:list")).content.decode()
