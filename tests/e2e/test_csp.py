@@ -161,8 +161,11 @@ def crawl(
         if key is None or key in visited:
             continue
         # Only pages this role may open: a refusal is not a page the role reaches.
-        if page.request.get(url, max_redirects=0).status != 200:
+        answer = page.request.get(url, max_redirects=0)
+        if answer.status != 200:
             continue
+        if not answer.headers.get("content-type", "").startswith("text/html"):
+            continue  # a download (CSV, PDF, Markdown export) is not a page
         visited[key] = url
         page.goto(url)
         # Until the network is quiet, so that late requests (htmx, the favicon) are judged too.
@@ -172,7 +175,9 @@ def crawl(
         violations = page.evaluate("window.__cspViolations")
         assert violations == [], f"CSP violations on {url}: {violations}"
         assert watch.problems == [], f"console errors on {url}: {watch.problems}"
-        links = page.eval_on_selector_all("a[href]", "links => links.map(link => link.href)")
+        links = page.eval_on_selector_all(
+            "a[href]:not([download])", "links => links.map(link => link.href)"
+        )
         queue.extend(link.split("#", 1)[0] for link in links)
     print(f"visited {len(visited)} pages:", *sorted(visited.values()), sep="\n  ")
     return visited
