@@ -256,6 +256,18 @@ CELERY_BEAT_SCHEDULE["sweep-webhook-deliveries"] = {
     "schedule": 60.0,
     "options": {"expires": 50},
 }
+# Board: recent rollup buckets are recomputed from the raw tables (anything the live
+# maintenance missed is corrected); the daily digest goes out once a day per recipient.
+CELERY_BEAT_SCHEDULE["board-correct-rollups"] = {
+    "task": "crisis.board.tasks.correct_recent_rollups",
+    "schedule": float(os.environ.get("BOARD_ROLLUP_CORRECTION_SECONDS", "300")),
+    "options": {"expires": 280},
+}
+CELERY_BEAT_SCHEDULE["board-send-daily-digests"] = {
+    "task": "crisis.board.tasks.send_daily_digests",
+    "schedule": 600.0,
+    "options": {"expires": 550},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Monitoring -------------------------------------------------------------------------

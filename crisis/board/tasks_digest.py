@@ -1,0 +1,1 @@
+"""The daily digest e-mail, sent by beat (see crisis.board.digest)."""
