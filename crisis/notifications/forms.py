@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crisis.notifications import deliveries
 from crisis.notifications.models import (
+    EMAIL_ONLY_KINDS,
     NotificationChannel,
     NotificationKind,
     WebhookEndpoint,
@@ -27,15 +28,23 @@ class PreferencesForm(forms.Form):
         self.table = table
         for row in table:
             for channel in NotificationChannel:
+                # An e-mail-only kind (the daily digest) shows its other channels off and
+                # disabled: nothing is chosen there, so nothing is saved for them.
+                offered = self.offers(row.kind, channel)
                 self.fields[self.field_name(row.kind, channel)] = forms.BooleanField(
                     label=f"{row.label}: {channel.label}",
                     required=False,
-                    initial=row.channels[channel],
+                    initial=row.channels[channel] if offered else False,
+                    disabled=not offered,
                 )
 
     @staticmethod
     def field_name(kind: str, channel: str) -> str:
         return f"{kind}__{channel}"
+
+    @staticmethod
+    def offers(kind: str, channel: str) -> bool:
+        return kind not in EMAIL_ONLY_KINDS or channel == NotificationChannel.EMAIL
 
     def rows(self) -> list[tuple[PreferenceRow, list[forms.BoundField]]]:
         return [
@@ -50,13 +59,16 @@ class PreferencesForm(forms.Form):
             )
             for row in self.table
             for channel in NotificationChannel
+            if self.offers(row.kind, channel)
         }
 
 
 class WebhookEndpointForm(forms.ModelForm):
     kinds = forms.MultipleChoiceField(
         label=_("Events"),
-        choices=NotificationKind.choices,
+        choices=[
+            (kind.value, kind.label) for kind in NotificationKind if kind not in EMAIL_ONLY_KINDS
+        ],
         widget=forms.CheckboxSelectMultiple,
         help_text=_(
             "Which notifications this endpoint receives. A person's notification reaches it "

@@ -35,6 +35,13 @@ class NotificationKind(models.TextChoices):
     TASK_OVERDUE = "task_overdue", _("Crisis task overdue")
     STATEMENT_APPROVAL = "statement_approval", _("Statement to approve")
     STATEMENT_UPDATE_DUE = "statement_update_due", _("Statement update due")
+    # The board's daily digest e-mail (crisis.board.digest): only its e-mail channel means
+    # anything, and turning it off is how a supervisor or executive opts out.
+    DAILY_DIGEST = "daily_digest", _("Daily digest")
+
+
+# Kinds that only ever travel by e-mail: the preferences page offers no other channel for them.
+EMAIL_ONLY_KINDS = frozenset({NotificationKind.DAILY_DIGEST})
 
 
 class Notification(models.Model):
