@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from crisis.admin_site import ReadOnlyCalmaAdmin
 from crisis.roles import Perm
-from protocols.models import ProtocolVersion
+from protocols.models import ProtocolVersion, SurgeAlert
 
 
 @admin.register(ProtocolVersion)
@@ -18,3 +18,22 @@ class ProtocolVersionAdmin(ReadOnlyCalmaAdmin):
 
     def calma_url(self, obj: ProtocolVersion) -> str:
         return reverse("protocols:detail", args=[obj.pk])
+
+
+@admin.register(SurgeAlert)
+class SurgeAlertAdmin(ReadOnlyCalmaAdmin):
+    """Every alert of the live surge detector (the board lists the recent ones)."""
+
+    view_permission = Perm.VIEW_AUDIT_LOG
+    list_display = (
+        "raised_at",
+        "topic",
+        "factor",
+        "observed",
+        "expected",
+        "crisis_suggested",
+        "origin",
+    )
+    list_filter = ("crisis_suggested", "origin")
+    search_fields = ("topic",)
+    date_hierarchy = "raised_at"

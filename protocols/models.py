@@ -186,6 +186,46 @@ class CrisisSuggestion(models.Model):
         return f"{self.topic} ({self.get_reason_display()})"
 
 
+class SurgeAlert(models.Model):
+    """One alert the live surge detector raised (protocols.spikes.Alert): every surge, also
+    those below the crisis factor, so the board lists what the detector saw and not only
+    what became a crisis suggestion. One row per (origin, topic, bucket): a count delivered
+    twice records nothing twice, and an escalation of the same surge in the same bucket
+    (past the crisis factor) upgrades the row instead of adding one."""
+
+    topic = models.CharField(_("topic"), max_length=200)
+    factor = models.FloatField(_("factor"))  # observed / expected
+    observed = models.PositiveIntegerField(_("observed"))
+    expected = models.FloatField(_("expected"))
+    # Start of the detector's bucket in progress when the surge was flagged.
+    bucket_start = models.DateTimeField(_("bucket start"))
+    raised_at = models.DateTimeField(_("raised"))
+    # "live" (only live mentions feed the live detector), or a run's origin.
+    origin = models.CharField(_("origin"), max_length=40, default="live")
+    protocol_version = models.ForeignKey(
+        ProtocolVersion,
+        verbose_name=_("protocol version"),
+        on_delete=models.PROTECT,
+        related_name="surge_alerts",
+    )
+    crisis_suggested = models.BooleanField(_("suggested a crisis"), default=False)
+
+    class Meta:
+        verbose_name = _("surge alert")
+        verbose_name_plural = _("surge alerts")
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["origin", "topic", "bucket_start"], name="one_surge_alert_per_bucket"
+            )
+        ]
+        # The board: the newest live alerts, and whether any was raised in the last hours.
+        indexes = [models.Index(fields=["origin", "-raised_at"], name="surge_alert_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} ×{self.factor:.1f} at {self.raised_at:%Y-%m-%d %H:%M}"
+
+
 class BacktestStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")

@@ -10,7 +10,8 @@ redelivered after its worker was SIGKILLed):
 2. the scores (with their velocity) and the mention's topics are upserted in ONE transaction;
 3. only after the commit: the mentions are handed to the incident stage by task name, counted
    in the surge detector exactly once each (`velocity.count_once`: a per-mention marker in the
-   same Redis transaction as the count), and crisis suggestions are raised (one open per
+   same Redis transaction as the count), every alert the detector raises is recorded
+   (SurgeAlert, one row per topic and bucket), and crisis suggestions are raised (one open per
    topic, decided by a database constraint). A repeat of 1-3 writes the same rows, counts
    nothing twice and doubles no suggestion.
 Mentions from a replay or drill (origin other than "live") never feed the live detector and
@@ -26,17 +27,24 @@ from functools import partial
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from monitoring.models import Mention
 from protocols import velocity
-from protocols.models import CrisisSuggestion, MentionScore, MentionTopic, ProtocolVersion
+from protocols.models import (
+    CrisisSuggestion,
+    MentionScore,
+    MentionTopic,
+    ProtocolVersion,
+    SurgeAlert,
+)
 from protocols.scoring.engine import CompiledProtocol, compile_protocol, score_mention
 from protocols.scoring.types import AuthorContext, Score, ScoringContext, Severity
 from protocols.services import raise_crisis_suggestion
+from protocols.spikes import Alert
 from protocols.topics import topics_for
 
 logger = logging.getLogger(__name__)
@@ -225,11 +233,15 @@ def after_scoring(
 def count_in_surge_detector(
     version: ProtocolVersion, mention: Mention, topics: list[str], *, now: datetime
 ) -> None:
-    """Count a live mention once on each stored topic; a crisis-level surge suggests a crisis."""
+    """Count a live mention once on each stored topic; every alert the detector raises is
+    recorded (the board lists them) and a crisis-level surge suggests a crisis."""
     present = present_of(mention, now)
     for alert in velocity.count_once(
         version, mention.pk, topics, mention.published_at, now=present
     ):
+        record_surge_alert(alert, version=version, origin=LIVE)
+        if not alert.crisis_suggested:
+            continue
         raise_crisis_suggestion(
             topic=alert.topic,
             reason=CrisisSuggestion.Reason.SPIKE,
@@ -240,6 +252,49 @@ def count_in_surge_detector(
             observed=alert.observed,
             expected=round(alert.expected, 2),
             detail=f"×{alert.factor:.1f} the usual rate since {alert.bucket_start:%H:%M} UTC",
+        )
+
+
+def record_surge_alert(alert: Alert, *, version: ProtocolVersion, origin: str) -> None:
+    """Store one alert of the detector, once per (origin, topic, bucket): a repeat inserts
+    nothing, and an escalation past the crisis factor in the same bucket upgrades the row.
+
+    Never raises: the count is already in the detector (its marker makes a redelivery count
+    nothing, so a retry could not bring the alert back) and the crisis suggestion must still
+    be raised; a failure is logged and the board misses that one alert."""
+    try:
+        with transaction.atomic():  # a savepoint: a failure leaves any outer transaction usable
+            _store_surge_alert(alert, version=version, origin=origin)
+    except DatabaseError:
+        logger.exception("surge alert on %r not recorded", alert.topic[:200])
+
+
+def _store_surge_alert(alert: Alert, *, version: ProtocolVersion, origin: str) -> None:
+    topic = alert.topic[:200]
+    SurgeAlert.objects.bulk_create(
+        [
+            SurgeAlert(
+                topic=topic,
+                bucket_start=alert.bucket_start,
+                raised_at=alert.at,
+                origin=origin,
+                protocol_version=version,
+                factor=alert.factor,
+                observed=alert.observed,
+                expected=alert.expected,
+                crisis_suggested=alert.crisis_suggested,
+            )
+        ],
+        ignore_conflicts=True,  # recorded already (a repeated or concurrent count)
+    )
+    if alert.crisis_suggested:
+        SurgeAlert.objects.filter(
+            origin=origin, topic=topic, bucket_start=alert.bucket_start, crisis_suggested=False
+        ).update(
+            factor=alert.factor,
+            observed=alert.observed,
+            expected=alert.expected,
+            crisis_suggested=True,
         )
 
 

@@ -171,8 +171,9 @@ def count_once(
     version: ProtocolVersion, mention_id: int, topics: list[str], at: datetime, *, now: datetime
 ) -> list[Alert]:
     """Count one mention on each of its topics, at most once per topic whatever the number of
-    deliveries; returns the crisis alerts this count raised. A mention dated far from `now` is
-    not counted (the detector believes only the present)."""
+    deliveries; returns every alert this count raised (a surge, and `crisis_suggested` when it
+    reached the crisis factor). A mention dated far from `now` is not counted (the detector
+    believes only the present)."""
     base = _live_store()
     if isinstance(base, RedisSpikeStore):
         store: Any = CountOnceRedisStore(base, mention_id, marker_ttl_seconds())
@@ -184,7 +185,7 @@ def count_once(
         observation = detector.observe_live(topic, at, now=now)
         # None: this mention was already counted on this topic by an earlier delivery.
         alert = observation.alert if observation is not None else None
-        if alert is not None and alert.crisis_suggested:
+        if alert is not None:
             alerts.append(alert)
     return alerts
 
