@@ -39,10 +39,12 @@ class Perm:
     MANAGE_BUDGETS = "crisis.manage_budgets"
     VIEW_CRISES = "crisis.view_crises"
     RUN_CRISES = "crisis.run_crises"
+    # Reading the inbox's list and the incident pages; acting on them still needs TRIAGE.
+    VIEW_INCIDENTS = "crisis.view_incidents"
 
 
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.COMMUNITY_MANAGER: (Perm.TRIAGE, Perm.VIEW_MENTIONS),
+    Role.COMMUNITY_MANAGER: (Perm.TRIAGE, Perm.VIEW_MENTIONS, Perm.VIEW_INCIDENTS),
     Role.SUPERVISOR: (
         Perm.TRIAGE,
         Perm.APPROVE_REPLIES,
@@ -55,8 +57,11 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         Perm.MANAGE_BUDGETS,
         Perm.VIEW_CRISES,
         Perm.RUN_CRISES,
+        Perm.VIEW_INCIDENTS,
     ),
-    Role.EXECUTIVE: (Perm.VIEW_BOARD, Perm.VIEW_CRISES),
+    # Every number on the board links to the list behind it, which the executive reads (never
+    # acts on: no TRIAGE).
+    Role.EXECUTIVE: (Perm.VIEW_BOARD, Perm.VIEW_CRISES, Perm.VIEW_INCIDENTS, Perm.VIEW_MENTIONS),
     Role.ADMIN: (
         Perm.MANAGE_SOURCES,
         Perm.MANAGE_PEOPLE,

@@ -6,6 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from monitoring.connectors.csv import MAX_UPLOAD_BYTES
 from monitoring.models import Source
 from monitoring.platforms import SUPPORTED_QUERIES, Platform, QueryKind
+from protocols.scoring.types import Severity, TriageClass
+
+UNKNOWN_LANGUAGE = "und"  # the filter's value for mentions stored without a language
 
 
 class SourceForm(forms.ModelForm):
@@ -54,7 +57,12 @@ class MentionFilterForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language"),
         required=False,
-        choices=[("", _("All languages")), ("es", _("Spanish")), ("en", _("English"))],
+        choices=[
+            ("", _("All languages")),
+            ("es", _("Spanish")),
+            ("en", _("English")),
+            (UNKNOWN_LANGUAGE, _("Unknown")),
+        ],
     )
     date_from = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -62,13 +70,51 @@ class MentionFilterForm(forms.Form):
     date_to = forms.DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    # The lists behind the board's numbers: a topic, what the scorer said, one author, an
+    # exact time span [since, until) and live mentions only (the board counts only those).
+    topic = forms.CharField(label=_("Topic"), required=False, max_length=200)
+    triage = forms.ChoiceField(
+        label=_("Class"), required=False, choices=[("", _("Any class")), *TriageClass.choices]
+    )
+    severity = forms.ChoiceField(
+        label=_("Severity"),
+        required=False,
+        choices=[("", _("Any severity")), *Severity.choices],
+    )
+    negative = forms.BooleanField(label=_("Negative only"), required=False)
+    author = forms.IntegerField(
+        label=_("Author"),
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        widget=forms.HiddenInput,
+    )
+    since = forms.DateTimeField(label=_("Since"), required=False, widget=forms.HiddenInput)
+    until = forms.DateTimeField(label=_("Until"), required=False, widget=forms.HiddenInput)
+    live = forms.BooleanField(label=_("Live only"), required=False, widget=forms.HiddenInput)
+
+    # Fields a board link sets that have no visible control of their own: the page states them.
+    NARROWING_FIELDS = ("author", "since", "until", "live")
 
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", _("The end date is before the start date."))
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since >= until:
+            self.add_error("until", _("The end is not after the start."))
         return cleaned
+
+    def narrowing(self) -> dict:
+        """The hidden narrowing values that validated, for the page to state and keep."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {
+            name: self.cleaned_data[name]
+            for name in self.NARROWING_FIELDS
+            if self.cleaned_data.get(name)
+        }
 
 
 class CsvImportForm(forms.Form):

@@ -38,7 +38,7 @@ def mentions_for_explorer(filters: dict, *, now: datetime) -> QuerySet[Mention]:
     if source := filters.get("source"):
         mentions = mentions.filter(source=source)
     if language := filters.get("language"):
-        mentions = mentions.filter(language=language)
+        mentions = mentions.filter(language="" if language == "und" else language)
     zone = timezone.get_current_timezone()
     if date_from := filters.get("date_from"):
         mentions = mentions.filter(
@@ -48,7 +48,33 @@ def mentions_for_explorer(filters: dict, *, now: datetime) -> QuerySet[Mention]:
         mentions = mentions.filter(
             published_at__lte=timezone.make_aware(datetime.combine(date_to, time.max), zone)
         )
-    return mentions.order_by("-published_at", "-id")
+    return _narrowed_for_the_board(mentions, filters).order_by("-published_at", "-id")
+
+
+def _narrowed_for_the_board(mentions: QuerySet[Mention], filters: dict) -> QuerySet[Mention]:
+    """The filters behind the board's numbers: topic, scorer's class, severity and polarity,
+    one author, an exact [since, until) span and live mentions only."""
+    # Imported here: the polarity threshold is the scorer's (protocols), read only by this
+    # filter; monitoring does not otherwise load the evaluation module.
+    from protocols.evaluation import NEGATIVE_BELOW
+
+    if topic := filters.get("topic"):
+        mentions = mentions.filter(topics__topic=topic)  # one row per (mention, topic)
+    if triage_class := filters.get("triage"):
+        mentions = mentions.filter(score__triage_class=triage_class)
+    if severity := filters.get("severity"):
+        mentions = mentions.filter(score__severity=severity)
+    if filters.get("negative"):
+        mentions = mentions.filter(score__sentiment__lte=NEGATIVE_BELOW)
+    if author_id := filters.get("author"):
+        mentions = mentions.filter(author_id=author_id)
+    if since := filters.get("since"):
+        mentions = mentions.filter(published_at__gte=since)
+    if until := filters.get("until"):
+        mentions = mentions.filter(published_at__lt=until)
+    if filters.get("live"):
+        mentions = mentions.filter(origin="live")
+    return mentions
 
 
 def sources_with_counts() -> QuerySet[Source]:

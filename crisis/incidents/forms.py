@@ -62,6 +62,7 @@ class InboxFilterForm(forms.Form):
         choices=_any(_("Any open state"), [(s.value, s.label) for s in OPEN_STATES]),
         required=False,
     )
+    topic = forms.CharField(label=_("Topic"), max_length=200, required=False)
     sla = forms.ChoiceField(
         label=_("SLA"), choices=_any(_("Any SLA status"), SlaStatus.choices), required=False
     )
@@ -93,6 +94,7 @@ class InboxFilterForm(forms.Form):
             sla_status=values.get("sla", ""),
             search=values.get("q", ""),
             sort=values.get("sort") or InboxSort.SLA_DUE,
+            topic=values.get("topic", ""),
         )
 
     def page_size(self) -> int:

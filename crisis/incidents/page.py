@@ -16,6 +16,7 @@ from crisis.incidents.transitions import (
     team_of,
     works_incidents,
 )
+from crisis.roles import Perm
 from monitoring.models import Author, Mention
 from protocols.models import MentionTopic
 from protocols.scoring.types import OVERALL_TOPIC
@@ -51,6 +52,22 @@ def can_view(user: User, incident: Incident) -> bool:
     if is_supervisor(user) or incident.owner_id == user.pk:
         return True
     return incident.team_id is None or incident.team_id == team_of(user)
+
+
+def reads_every_incident(user: User) -> bool:
+    """Someone who reads incidents without working them (an executive following a number on
+    the board): every incident, read-only. Acting still needs TRIAGE and `can_view`."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.has_perm(Perm.VIEW_INCIDENTS)
+        and not works_incidents(user)
+    )
+
+
+def can_read(user: User, incident: Incident) -> bool:
+    """May open the incident's page: those who may work it, and read-only readers."""
+    return can_view(user, incident) or reads_every_incident(user)
 
 
 def incident_for_page(pk: int) -> Incident:

@@ -128,6 +128,8 @@ class InboxViewer:
     user_id: int
     team_id: int | None
     supervisor: bool
+    # A read-only reader (an executive from the board): every team's incidents, no action.
+    reads_every_team: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +143,13 @@ class InboxFilters:
     sla_status: str = ""
     search: str = ""
     sort: str = InboxSort.SLA_DUE
+    topic: str = ""  # exact incident topic (the board links its topics here)
 
 
 def inbox_viewer(user: AbstractBaseUser) -> InboxViewer:
+    if not user.has_perm(Perm.TRIAGE):
+        # Reads the list (Perm.VIEW_INCIDENTS) without working it: no team of their own.
+        return InboxViewer(user_id=user.pk, team_id=None, supervisor=False, reads_every_team=True)
     team_id = Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
     return InboxViewer(
         user_id=user.pk, team_id=team_id, supervisor=user.has_perm(Perm.SUPERVISE_INCIDENTS)
@@ -157,8 +163,8 @@ def open_live_incidents() -> QuerySet[Incident]:
 
 def _team_scope(viewer: InboxViewer) -> Q:
     """A supervisor's team queue is every team; a manager's is their team, the incidents no
-    team holds (every manager's) and their own."""
-    if viewer.supervisor:
+    team holds (every manager's) and their own. A read-only reader's is every team."""
+    if viewer.supervisor or viewer.reads_every_team:
         return Q(pk__isnull=False)
     team = Q(team__isnull=True) if viewer.team_id is None else Q(team_id=viewer.team_id)
     return team | Q(team__isnull=True) | Q(owner_id=viewer.user_id)
@@ -232,6 +238,8 @@ def inbox_incident_ids(
         incidents = incidents.filter(first_mention__language=filters.language)
     if filters.state:
         incidents = incidents.filter(state=filters.state)
+    if filters.topic:
+        incidents = incidents.filter(topic=filters.topic)
     if filters.sla_status:
         # Imported here: sla imports the services, which import this module.
         from crisis.incidents.sla import sla_status_expression

@@ -25,6 +25,7 @@ class Capability(models.Model):
             ("manage_budgets", _("Set compensation budgets and approve grants beyond them")),
             ("view_crises", _("See crisis rooms (cabinet members: only their own crises)")),
             ("run_crises", _("Run every crisis room: cabinet, plan, statement, post-mortem")),
+            ("view_incidents", _("Read the incidents list and pages (executives: read-only)")),
         ]
 
     def __str__(self) -> str:

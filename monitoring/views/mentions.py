@@ -25,5 +25,10 @@ def mention_list(request: HttpRequest) -> HttpResponse:
         request,
         "monitoring/mentions.html",
         "monitoring/partials/mention_results.html",
-        {"form": form, "page": page, "query_string": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "query_string": query.urlencode(),
+            "narrowing": form.narrowing(),
+        },
     )

@@ -136,8 +136,8 @@ def _row(
         else "",
         countdown=countdown(seconds_left),
         exposure=formats.number_format(round(incident.exposure(now)), force_grouping=True),
-        can_take=incident.owner_id is None,
-        can_escalate=mine_or_free or viewer.supervisor,
+        can_take=incident.owner_id is None and not viewer.reads_every_team,
+        can_escalate=(mine_or_free or viewer.supervisor) and not viewer.reads_every_team,
     )
 
 
@@ -156,8 +156,10 @@ def _empty_state(viewer: InboxViewer, counts: dict[str, int], *, now: datetime) 
     return {"mentions_today": mentions_found_since(local_midnight)}
 
 
-@permission_required(Perm.TRIAGE, raise_exception=True)
+@permission_required(Perm.VIEW_INCIDENTS, raise_exception=True)
 def inbox(request: HttpRequest) -> HttpResponse:
+    """The manager's queues; an executive (VIEW_INCIDENTS without TRIAGE) reads every team's
+    open incidents here with no action offered (the board's numbers link here)."""
     form = InboxFilterForm(request.GET or None)
     filters = form.filters()
     now = timezone.now()
@@ -189,6 +191,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "empty": {} if incidents else _empty_state(viewer, counts, now=now),
         "action_form": InboxActionForm(initial={"back": form.query_string()}),
         "is_supervisor": viewer.supervisor,
+        "read_only": viewer.reads_every_team,
     }
     return render_page_or_partial(
         request, "incidents/inbox.html", "incidents/partials/inbox_list.html", context

@@ -30,13 +30,16 @@ from crisis.services.audit import record_audit_event
 from monitoring.services import set_author_flags
 
 
-def _visible_incident(request: HttpRequest, pk: int) -> Incident:
-    """The incident if the viewer may see it: 404 when it does not exist, 403 otherwise."""
+def _visible_incident(request: HttpRequest, pk: int, *, read_only: bool = False) -> Incident:
+    """The incident if the viewer may see it: 404 when it does not exist, 403 otherwise.
+    `read_only` (the page itself) also lets read-only readers in (executives); every action
+    keeps the stricter `can_view`."""
     try:
         incident = page.incident_for_page(pk)
     except Incident.DoesNotExist as missing:
         raise Http404 from missing
-    if not page.can_view(request.user, incident):
+    allowed = page.can_read if read_only else page.can_view
+    if not allowed(request.user, incident):
         raise PermissionDenied(gettext("You cannot see incident #%(id)s.") % {"id": pk})
     return incident
 
@@ -58,8 +61,11 @@ def _forms(incident: Incident, viewer) -> dict:
 
 def _render_page(request: HttpRequest, incident: Incident, forms: dict | None = None, status=200):
     now = timezone.now()
-    presence.mark_present(incident_id=incident.pk, user_id=request.user.pk, now=now)
+    read_only = page.reads_every_incident(request.user)
+    if not read_only:  # a reader is nobody a manager should wait for
+        presence.mark_present(incident_id=incident.pk, user_id=request.user.pk, now=now)
     context = page.page_context(incident, request.user, now=now)
+    context["read_only"] = read_only
     context.update(_forms(incident, request.user))
     context.update(forms or {})
     context["others_present"] = presence.others_present(
@@ -71,9 +77,9 @@ def _render_page(request: HttpRequest, incident: Incident, forms: dict | None = 
 
 
 @require_GET
-@permission_required(Perm.TRIAGE, raise_exception=True)
+@permission_required(Perm.VIEW_INCIDENTS, raise_exception=True)
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_page(request, _visible_incident(request, pk))
+    return _render_page(request, _visible_incident(request, pk, read_only=True))
 
 
 @require_GET
