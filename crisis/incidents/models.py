@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Least
 from django.utils.translation import gettext_lazy as _
 
 from protocols.scoring.types import Severity, TriageClass
@@ -125,6 +126,18 @@ class Incident(models.Model):
             models.Index(fields=["owner", "state"], name="incident_owner_state"),
             models.Index(fields=["team", "state"], name="incident_team_state"),
             models.Index(fields=["origin"], name="incident_origin"),
+            # The board (crisis.board.incident_rollups, incident_metrics, version): incidents
+            # opened, answered and due in an hour or a day, the latest change, and those
+            # still unanswered at a moment (LEAST skips NULLs on Postgres: NULL = never
+            # answered, closed nor resolved).
+            models.Index(fields=["opened_at"], name="incident_opened"),
+            models.Index(fields=["first_response_at"], name="incident_first_response"),
+            models.Index(fields=["sla_due_at"], name="incident_sla_due"),
+            models.Index(fields=["updated_at"], name="incident_updated"),
+            models.Index(
+                Least("first_response_at", "closed_at", "resolved_at"),
+                name="incident_unanswered_until",
+            ),
         ]
 
     def __str__(self) -> str:
