@@ -9,3 +9,9 @@ class BoardConfig(AppConfig):
     label = "board"
     verbose_name = _("Board")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Incidents change in many services: IncidentHour is recomputed from the board's side.
+        from crisis.board.incident_rollups import connect_receivers
+
+        connect_receivers()
