@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -31,6 +32,7 @@ from monitoring.models import (
     Source,
     SourceAlert,
 )
+from monitoring.signals import mentions_stored
 from monitoring.text import detect_languages
 
 logger = logging.getLogger(__name__)
@@ -51,11 +53,22 @@ def ingest_mentions(mentions: Sequence[MentionIn], *, source_id: int | None) -> 
     languages = _languages(unique)
     writer = _postgres_copy_upsert if connection.vendor == "postgresql" else _orm_upsert
     new_ids: list[int] = []
+    stored_ids: list[int] = []
     with transaction.atomic():
         for start in range(0, len(unique), BATCH_SIZE):
             chunk = unique[start : start + BATCH_SIZE]
-            new_ids += writer(chunk, languages[start : start + BATCH_SIZE], source_id)
+            new, stored = writer(chunk, languages[start : start + BATCH_SIZE], source_id)
+            new_ids += new
+            stored_ids += stored
+        # After the caller's outermost commit (never for a rolled-back page).
+        transaction.on_commit(partial(_announce_stored, stored_ids))
     return IngestResult(new_mention_ids=new_ids, seen=len(unique))
+
+
+def _announce_stored(mention_ids: list[int]) -> None:
+    """Tell later stages (the board's rollups) which mentions were stored or updated, without
+    importing them; a receiver's failure is logged by Django and never fails the ingest."""
+    mentions_stored.send_robust(sender=Mention, mention_ids=mention_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +208,9 @@ def _languages(mentions: list[MentionIn]) -> list[str]:
 
 def _orm_upsert(
     mentions: list[MentionIn], languages: list[str], source_id: int | None
-) -> list[int]:
-    """Portable path (the embedded SQLite default): Django's bulk upserts."""
+) -> tuple[list[int], list[int]]:
+    """Portable path (the embedded SQLite default): Django's bulk upserts. Returns the ids of
+    the new mentions and of every mention stored or updated."""
     authors = _orm_upsert_authors(mentions)
     return _orm_upsert_mentions(mentions, languages, authors, source_id)
 
@@ -240,7 +254,7 @@ def _orm_upsert_mentions(
     languages: list[str],
     author_ids: dict[tuple[str, str], int],
     source_id: int | None,
-) -> list[int]:
+) -> tuple[list[int], list[int]]:
     keys = {(mention.platform, mention.external_id) for mention in mentions}
     existing = set(
         Mention.objects.filter(_keys_filter(keys, "external_id")).values_list(
@@ -273,9 +287,10 @@ def _orm_upsert_mentions(
         # Re-polls refresh what changes on a platform (edits, counts), never who/when/where.
         update_fields=["text", "engagement", "raw"],
     )
-    return [
+    new_ids = [
         mention.pk for mention in stored if (mention.platform, mention.external_id) not in existing
     ]
+    return new_ids, [mention.pk for mention in stored]
 
 
 def _keys_filter(keys, field: str) -> Q:
@@ -335,7 +350,7 @@ RETURNING id, (xmax = 0) AS inserted
 
 def _postgres_copy_upsert(
     mentions: list[MentionIn], languages: list[str], source_id: int | None
-) -> list[int]:
+) -> tuple[list[int], list[int]]:
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(_CREATE_STAGING)
@@ -377,7 +392,8 @@ def _postgres_copy_upsert(
                 )
         cursor.execute(_MERGE_AUTHORS, {"now": now})
         cursor.execute(_MERGE_MENTIONS, {"now": now, "source_id": source_id})
-        return [mention_id for mention_id, inserted in cursor.fetchall() if inserted]
+        rows = cursor.fetchall()
+        return [mention_id for mention_id, inserted in rows if inserted], [row[0] for row in rows]
 
 
 def _latest_authors(mentions: list[MentionIn]) -> dict[tuple[str, str], AuthorIn]:

@@ -44,6 +44,7 @@ from protocols.models import (
 from protocols.scoring.engine import CompiledProtocol, compile_protocol, score_mention
 from protocols.scoring.types import AuthorContext, Score, ScoringContext, Severity
 from protocols.services import raise_crisis_suggestion
+from protocols.signals import mentions_scored
 from protocols.spikes import Alert
 from protocols.topics import topics_for
 
@@ -224,6 +225,10 @@ def after_scoring(
     scores are reused as they are, and what was already counted is not counted again)."""
     if live:
         hand_off(not_handed_off([mention.pk for mention in mentions]))
+    # Before the surge count, which may raise for a retry (a repeat is harmless): the board's
+    # rollups follow new scores, live or rescored; a receiver never fails the stage.
+    mentions_scored.send_robust(sender=ProtocolVersion, mention_ids=[m.pk for m in mentions])
+    if live:
         for mention in mentions:
             if mention.origin == LIVE:
                 count_in_surge_detector(version, mention, topics[mention.pk], now=now)
