@@ -114,7 +114,8 @@ def surge_reasons(now: datetime, hours: int) -> list[Reason]:
             gettext("Surge on %(topic)s: ×%(factor)s the usual rate")
             % {
                 "topic": topic_label(strongest["topic"]),
-                "factor": number_format(strongest["factor"], 1),
+                # number_format cuts decimals: round first (3.46 reads 3.5).
+                "factor": number_format(round(strongest["factor"], 1), 1),
             },
             f"{reverse('board')}#alerts",
         )
