@@ -12,7 +12,7 @@ TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DB_CON
 PYTEST_ARGS ?= -n auto
 PORT ?= 8000
 
-.PHONY: help install install-dev run test lint format messages bench-ingest bench-inbox bench eval-scoring eval-spikes
+.PHONY: help install install-dev run test lint format messages bench-ingest bench-inbox bench-board bench eval-scoring eval-spikes
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
@@ -68,7 +68,10 @@ bench-ingest: install-dev  ## Benchmark ingest (100,000 mentions) vs a naive sav
 bench-inbox: install-dev  ## Benchmark the inbox: 10,000 open incidents, first page of each queue, filter and sort
 	@$(TEST_ENV) $(PY) tests/bench/bench_inbox.py
 
-bench: bench-ingest bench-inbox  ## All benchmarks
+bench-board: install-dev  ## Benchmark the board: 1,000,000 mentions (generated once into calma_bench), page and fragments, cold and warm cache
+	@$(TEST_ENV) $(PY) tests/bench/bench_board.py
+
+bench: bench-ingest bench-inbox bench-board  ## All benchmarks
 
 DATA ?= ../shared/data
 eval-scoring: install-dev  ## Scorer quality per labelled data set: name lang n accuracy macro_f1
