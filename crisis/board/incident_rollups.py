@@ -79,6 +79,8 @@ CONTRIBUTION_FIELDS = ("origin", "severity", "reach", "opened_at")
 # A deadline further ahead than this is left to the beat (a hostile or mistaken date).
 MAX_AHEAD = timedelta(days=31)
 LOADED_ATTRIBUTE = "_board_placing_at_load"
+# Longer runs of consecutive hours are recomputed in one sweep rather than hour by hour.
+SINGLE_QUERY_RUN = timedelta(hours=3)
 UPDATE_FIELDS = [
     "opened",
     "responded",
@@ -122,12 +124,16 @@ def live_incidents():
 def unanswered_at(at: datetime) -> Q:
     """Opened before `at`, and not answered, closed nor resolved before `at` (a condition on
     `live_incidents()`)."""
+    return Q(opened_at__lt=at) & _open_until_at_least(at)
+
+
+def _open_until_at_least(at: datetime) -> Q:
+    """Not answered, closed nor resolved before `at` (a condition on `live_incidents()`)."""
     if connection.vendor == "postgresql":
-        return Q(opened_at__lt=at) & (
-            Q(unanswered_until__isnull=True) | Q(unanswered_until__gte=at)
-        )
+        # The expression of index incident_unanswered_until (LEAST skips NULLs on Postgres).
+        return Q(unanswered_until__isnull=True) | Q(unanswered_until__gte=at)
     # SQLite's MIN() is NULL when any argument is: spell the condition out.
-    condition = Q(opened_at__lt=at)
+    condition = Q()
     for field in ("first_response_at", "closed_at", "resolved_at"):
         condition &= Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": at})
     return condition
@@ -150,20 +156,39 @@ def met_condition() -> Q:
 
 # --- recomputing -------------------------------------------------------------------------------
 def recompute_hours(hours: Iterable[datetime]) -> None:
-    """Recompute IncidentHour for each hour (any datetime in it) from the incidents table."""
-    for hour in sorted({_utc_hour(value) for value in hours}):
-        _recompute_hour(hour)
+    """Recompute IncidentHour for each hour (any datetime in it) from the incidents table: a
+    run of consecutive hours in one sweep (the beat's last 48 hours), a lone hour by one
+    aggregate query."""
+    for start, end in _runs(sorted({_utc_hour(value) for value in hours})):
+        if end - start > SINGLE_QUERY_RUN:
+            _rebuild_run(start, end)
+        else:
+            hour = start
+            while hour < end:
+                _recompute_hour(hour)
+                hour += HOUR
 
 
 def rebuild_range(start: datetime, end: datetime) -> int:
-    """Recompute every hour in [start, end) (generator, repairs); returns how many hours."""
-    hour, last = _utc_hour(start), end.astimezone(UTC)
-    count = 0
-    while hour < last:
-        _recompute_hour(hour)
-        hour += HOUR
-        count += 1
-    return count
+    """Recompute every hour in [start, end) (generator, repairs) in one sweep over the
+    incidents that touch it; returns how many hours."""
+    first, last = _utc_hour(start), end.astimezone(UTC)
+    if first >= last:
+        return 0
+    last = max(_utc_hour(last - timedelta(microseconds=1)) + HOUR, first + HOUR)
+    _rebuild_run(first, last)
+    return int((last - first) / HOUR)
+
+
+def _runs(hours: list[datetime]) -> list[tuple[datetime, datetime]]:
+    """[start, end) of each run of consecutive hours."""
+    runs: list[tuple[datetime, datetime]] = []
+    for hour in hours:
+        if runs and runs[-1][1] == hour:
+            runs[-1] = (runs[-1][0], hour + HOUR)
+        else:
+            runs.append((hour, hour + HOUR))
+    return runs
 
 
 def hour_cells(hour: datetime) -> dict[str, dict[str, float | int]]:
@@ -200,12 +225,7 @@ def hour_cells(hour: datetime) -> dict[str, dict[str, float | int]]:
 
 def _recompute_hour(hour: datetime) -> None:
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)",
-                    [LOCK_NAMESPACE, int(hour.timestamp() // 3600)],
-                )
+        _lock(hour, hour + HOUR)
         cells = hour_cells(hour)
         # Replaced rather than updated: new ids tell crisis.board.version that the hour moved.
         IncidentHour.objects.filter(hour=hour).delete()
@@ -225,6 +245,162 @@ def _recompute_hour(hour: datetime) -> None:
                 for severity, values in cells.items()
             ]
         )
+
+
+def _lock(start: datetime, end: datetime) -> None:
+    """Take the advisory lock of every hour in [start, end) until the transaction ends (in
+    hour order, as every recompute takes them, so two never wait on each other)."""
+    if connection.vendor != "postgresql":
+        return
+    first, last = int(start.timestamp() // 3600), int(end.timestamp() // 3600)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hour) FROM generate_series(%s, %s) AS hour "
+            "ORDER BY hour",
+            [LOCK_NAMESPACE, first, last - 1],
+        )
+
+
+def _rebuild_run(start: datetime, end: datetime) -> None:
+    """Every hour in [start, end) from one read of the incidents that touch it: their moments
+    counted in their hours, their unanswered spans added with difference arrays (exact
+    integers: reach and microseconds), so the cost is the incidents read, not hours x
+    incidents."""
+    with transaction.atomic():
+        _lock(start, end)
+        cells = _sweep(start, end)
+        IncidentHour.objects.filter(hour__gte=start, hour__lt=end).delete()
+        IncidentHour.objects.bulk_create(
+            [
+                IncidentHour(hour=hour, severity=severity, **values)
+                for (hour, severity), values in sorted(cells.items())
+            ],
+            batch_size=2000,
+        )
+
+
+UNANSWERED_UNTIL = ("first_response_at", "closed_at", "resolved_at")
+SWEEP_COLUMNS = (
+    "severity",
+    "reach",
+    "opened_at",
+    "first_response_at",
+    "sla_due_at",
+    "closed_at",
+    "resolved_at",
+    "sla_breached_at",
+    "awaiting_response_since",
+)
+
+
+class _Sweep:
+    """The numbers of every hour of [start, end) for one severity, built incident by incident
+    with integer hour indexes (seconds since the range's start // 3600) and, for the unanswered
+    spans, difference arrays of exact integers (reach and microseconds since 1970)."""
+
+    def __init__(self, start: datetime, count: int) -> None:
+        self.start = start.timestamp()
+        self.count = count
+        self.cells = [dict.fromkeys(UPDATE_FIELDS, 0) for _ in range(count)]
+        self.unanswered = [0] * (count + 1)
+        self.reach = [0] * (count + 1)
+        self.reach_opened = [0] * (count + 1)
+
+    def index(self, value: datetime) -> int:
+        """The hour of `value` in the range (may fall outside [0, count))."""
+        return int((value.timestamp() - self.start) // 3600)
+
+    def add(self, item: dict[str, Any]) -> None:
+        opened, answered, due = item["opened_at"], item["first_response_at"], item["sla_due_at"]
+        index = self.index(opened)
+        if 0 <= index < self.count:
+            self.cells[index]["opened"] += 1
+        if answered is not None:
+            index = self.index(answered)
+            if 0 <= index < self.count:
+                self.cells[index]["responded"] += 1
+                self.cells[index]["response_seconds"] += (answered - opened).total_seconds()
+        if due is not None:
+            index = self.index(due)
+            if 0 <= index < self.count:
+                self.cells[index]["due"] += 1
+                self.cells[index]["met"] += _met(item)
+        self.add_span(item)
+
+    def add_span(self, item: dict[str, Any]) -> None:
+        """The hours at whose end the incident is unanswered: from its opening hour to the last
+        hour ending at or before the earliest of its response, close and resolution."""
+        opened = item["opened_at"]
+        ends = [item[name] for name in UNANSWERED_UNTIL if item[name] is not None]
+        first = max(self.index(opened), 0)
+        last = self.count - 1
+        if ends:
+            last = min(last, int((min(ends).timestamp() - self.start - 3600) // 3600))
+        if last < first:
+            return
+        followers = item["reach"] or 0
+        for array, value in (
+            (self.unanswered, 1),
+            (self.reach, followers),
+            (self.reach_opened, followers * _microseconds(opened)),
+        ):
+            array[first] += value
+            array[last + 1] -= value
+
+    def finish(self) -> list[dict[str, Any]]:
+        unanswered = reach = reach_opened = 0
+        for index, cell in enumerate(self.cells):
+            unanswered += self.unanswered[index]
+            reach += self.reach[index]
+            reach_opened += self.reach_opened[index]
+            end = round((self.start + 3600 * (index + 1)) * 1_000_000)
+            cell["unanswered_at_end"] = unanswered
+            cell["exposure_at_end"] = max((reach * end - reach_opened) / 60_000_000, 0.0)
+        return self.cells
+
+
+def _met(item: dict[str, Any]) -> bool:
+    """met_condition() in Python."""
+    answered, due = item["first_response_at"], item["sla_due_at"]
+    return (
+        answered is not None
+        and answered <= due
+        and item["sla_breached_at"] is None
+        and item["awaiting_response_since"] is None
+    )
+
+
+def _sweep(start: datetime, end: datetime) -> dict[tuple[datetime, str], dict[str, Any]]:
+    count = int((end - start) / HOUR)
+    sweeps = {severity: _Sweep(start, count) for severity in SEVERITIES}
+    touching = (
+        in_range("opened_at", start, end)
+        | in_range("first_response_at", start, end)
+        | in_range("sla_due_at", start, end)
+        | _unanswered_at_some_end(start, end)
+    )
+    rows = live_incidents().filter(touching).order_by().values_list(*SWEEP_COLUMNS)
+    for row in rows.iterator(chunk_size=5000):
+        item = dict(zip(SWEEP_COLUMNS, row, strict=True))
+        sweep = sweeps.get(item["severity"])
+        if sweep is not None:
+            sweep.add(item)
+    return {
+        (start + HOUR * index, severity): cell
+        for severity, sweep in sweeps.items()
+        for index, cell in enumerate(sweep.finish())
+    }
+
+
+def _unanswered_at_some_end(start: datetime, end: datetime) -> Q:
+    """Unanswered at the end of at least one hour of [start, end) (a superset): opened before
+    the last end, and not answered, closed nor resolved before the first end."""
+    return Q(opened_at__lt=end) & _open_until_at_least(start + HOUR)
+
+
+def _microseconds(value: datetime) -> int:
+    """Microseconds since 1970, exact (an integer: no float rounding in the sums)."""
+    return round(value.timestamp() * 1_000_000)
 
 
 def _utc_hour(value: datetime) -> datetime:

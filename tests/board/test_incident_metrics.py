@@ -155,6 +155,25 @@ def test_rebuilt_hours_equal_the_incidents_table(story):
     assert IncidentHour.objects.count() == 6 * 4  # every severity of every hour, zeros too
 
 
+def test_a_sweep_of_many_hours_equals_each_hour_recomputed_alone(story):
+    def rows():
+        return list(
+            IncidentHour.objects.order_by("hour", "severity").values_list(
+                "hour", "severity", *incident_rollups.UPDATE_FIELDS
+            )
+        )
+
+    rebuild_range(at(8), at(14))
+    swept = rows()
+    for hour in STORY_HOURS:
+        incident_rollups.recompute_hours([hour])  # one hour: the aggregate query
+    alone = rows()
+    assert len(swept) == len(alone) == 24
+    for by_sweep, by_query in zip(swept, alone, strict=True):
+        assert by_sweep[:2] == by_query[:2]  # hour, severity
+        assert by_sweep[2:] == pytest.approx(by_query[2:])
+
+
 def test_the_story_in_numbers(story):
     rebuild_range(at(9), at(13))
     nine, ten, eleven, noon = (stored_hour(at(hour)) for hour in (9, 10, 11, 12))
