@@ -124,6 +124,7 @@ def test_a_declared_crisis_reaches_the_executives_board_without_a_reload(
     # The executive's home is the board: calm.
     sign_in(page, live_server.url, "executive")
     page.wait_for_url(re.compile(r"/board/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(exactly("Crisis board"))
     headline = page.locator(HEADLINE)
     expect(headline.locator(".headline-level")).to_have_text(exactly("Calm"))
     expect(page.locator(CRISES)).to_contain_text("No active crisis")
