@@ -73,10 +73,10 @@ def volume_series(f: BoardFilters) -> list[VolumePoint]:
     baseline (module docstring). One query: the range and its baseline window by hour."""
     window_start = baseline_start(f)
     by_hour = {
-        row["hour"]: (row["mentions"], row["negative"], row["scored"])
+        row["hour"]: (row["total"], row["negative"], row["scored"])
         for row in mention_rows(f, start=window_start)
         .values("hour")
-        .annotate(mentions=_MENTIONS, negative=_NEGATIVE, scored=_SCORED)
+        .annotate(total=_MENTIONS, negative=_NEGATIVE, scored=_SCORED)
         .order_by()
     }
     base = {hour: counts for hour, counts in by_hour.items() if hour < f.start}
@@ -140,8 +140,11 @@ def totals(f: BoardFilters) -> MentionTotals:
     """The range's counts and their baseline (module docstring), in one query."""
     window_start = baseline_start(f)
     in_range, in_base = Q(hour__gte=f.start), Q(hour__lt=f.start)
+    partial_day = _partial_day_hours(f)
+    extra = {} if partial_day is None else {"base_partial_day": Sum("mentions", filter=partial_day)}
     row = mention_rows(f, start=window_start).aggregate(
-        mentions=Sum("mentions", filter=in_range, default=0),
+        **extra,
+        total=Sum("mentions", filter=in_range, default=0),
         scored=Sum("mentions", filter=in_range & ~Q(polarity=""), default=0),
         negative=Sum("mentions", filter=in_range & Q(polarity=NEGATIVE), default=0),
         complaints=Sum("mentions", filter=in_range & Q(is_complaint=True), default=0),
@@ -150,15 +153,38 @@ def totals(f: BoardFilters) -> MentionTotals:
         base_scored=Sum("mentions", filter=in_base & ~Q(polarity=""), default=0),
         base_negative=Sum("mentions", filter=in_base & Q(polarity=NEGATIVE), default=0),
     )
+    if f.bucket == HOUR:
+        # The sum of the hourly baselines: every hour of the day once per whole day of the
+        # range, plus the hours of the day of its last, partial day.
+        whole_days = (f.end - f.start) // timedelta(days=1)
+        baseline = (whole_days * row["base_mentions"] + (row.get("base_partial_day") or 0)) / (
+            HOURLY_BASELINE_DAYS
+        )
+    else:
+        baseline = row["base_mentions"] * ((f.end - f.start) / (f.start - window_start))
     return MentionTotals(
-        mentions=row["mentions"],
+        mentions=row["total"],
         scored=row["scored"],
         negative=row["negative"],
         complaints=row["complaints"],
         serious=row["serious"],
-        baseline_mentions=row["base_mentions"] * ((f.end - f.start) / (f.start - window_start)),
+        baseline_mentions=baseline,
         baseline_negative_share=_share(row["base_negative"], row["base_scored"]),
     )
+
+
+def _partial_day_hours(f: BoardFilters) -> Q | None:
+    """The baseline hours with the same hours of the day as the range's partial last day
+    (a 38-hour range: the first 14 hours of the day from f.start's hour, on each baseline
+    day); None when the range is whole days or not hourly."""
+    partial = (f.end - f.start) % timedelta(days=1)
+    if f.bucket != HOUR or not partial:
+        return None
+    condition = Q()
+    for back in range(1, HOURLY_BASELINE_DAYS + 1):
+        day = f.start - timedelta(days=back)
+        condition |= Q(hour__gte=day, hour__lt=day + partial)
+    return condition
 
 
 # --- breakdowns -----------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+from django.db import transaction
+
 from crisis.board.models import AuthorHour, MentionHour
 from monitoring.connectors.base import AuthorIn, MentionIn
 from monitoring.ingest import ingest_mentions
@@ -121,10 +123,12 @@ def build_world(capture) -> World:
     world.ids.update(
         _by_external_id(unscored, store(list(unscored.values()), capture, score=False))
     )
-    # A drill's mention: stored, then marked as the run's before anything counts it.
+    # A drill's mention: stored and marked as the run's in one transaction, as a replay
+    # stores its rows (what follows the commit sees its origin).
     drill = {"drill": post("complaint", at(10, 11, 5), handle="ana")}
-    drill_ids = ingest_mentions(list(drill.values()), source_id=None).new_mention_ids
-    Mention.objects.filter(pk__in=drill_ids).update(origin="run:7")
+    with capture(execute=True), transaction.atomic():
+        drill_ids = ingest_mentions(list(drill.values()), source_id=None).new_mention_ids
+        Mention.objects.filter(pk__in=drill_ids).update(origin="run:7")
     with capture(execute=True):
         score_new_mentions(drill_ids)
     world.ids.update(_by_external_id(drill, drill_ids))
