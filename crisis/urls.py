@@ -13,7 +13,8 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("inbox/", workspaces.inbox, name="inbox"),
     path("approvals/", workspaces.approvals, name="approvals"),
-    path("board/", workspaces.board, name="board"),
+    # The crisis board: the page (name "board"), its live fragments and the war-room wall.
+    path("board/", include("crisis.board.urls_board")),
     path("incidents/", include("crisis.incidents.urls")),
     path("replies/", include("crisis.replies.urls")),
     path("crises/", include("crisis.rooms.urls")),

@@ -1,14 +1,24 @@
 """Forms of the monitoring screens: sources, the mentions filter, CSV import."""
 
 from django import forms
+from django.conf import global_settings
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.connectors.csv import MAX_UPLOAD_BYTES
 from monitoring.models import Source
 from monitoring.platforms import SUPPORTED_QUERIES, Platform, QueryKind
+from monitoring.text import DETECTABLE_LANGUAGES
 from protocols.scoring.types import Severity, TriageClass
 
 UNKNOWN_LANGUAGE = "und"  # the filter's value for mentions stored without a language
+SERIOUS = "serious"  # the severity filter's value for high or critical
+# The other languages monitoring detects, named by Django (the board links to each).
+_LANGUAGE_NAMES = dict(global_settings.LANGUAGES)
+OTHER_DETECTED_LANGUAGES = [
+    (code, _(_LANGUAGE_NAMES.get(code, code)))
+    for code in DETECTABLE_LANGUAGES
+    if code not in ("es", "en")
+]
 
 
 class SourceForm(forms.ModelForm):
@@ -61,6 +71,7 @@ class MentionFilterForm(forms.Form):
             ("", _("All languages")),
             ("es", _("Spanish")),
             ("en", _("English")),
+            *OTHER_DETECTED_LANGUAGES,
             (UNKNOWN_LANGUAGE, _("Unknown")),
         ],
     )
@@ -79,9 +90,10 @@ class MentionFilterForm(forms.Form):
     severity = forms.ChoiceField(
         label=_("Severity"),
         required=False,
-        choices=[("", _("Any severity")), *Severity.choices],
+        choices=[("", _("Any severity")), *Severity.choices, (SERIOUS, _("High or critical"))],
     )
     negative = forms.BooleanField(label=_("Negative only"), required=False)
+    complaint = forms.BooleanField(label=_("Complaints only"), required=False)
     author = forms.IntegerField(
         label=_("Author"),
         required=False,

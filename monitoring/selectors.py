@@ -63,9 +63,14 @@ def _narrowed_for_the_board(mentions: QuerySet[Mention], filters: dict) -> Query
     if triage_class := filters.get("triage"):
         mentions = mentions.filter(score__triage_class=triage_class)
     if severity := filters.get("severity"):
-        mentions = mentions.filter(score__severity=severity)
+        serious = severity == "serious"  # monitoring.forms.SERIOUS: high or critical
+        mentions = mentions.filter(
+            score__severity__in=("high", "critical") if serious else (severity,)
+        )
     if filters.get("negative"):
         mentions = mentions.filter(score__sentiment__lte=NEGATIVE_BELOW)
+    if filters.get("complaint"):
+        mentions = mentions.filter(score__is_complaint=True)
     if author_id := filters.get("author"):
         mentions = mentions.filter(author_id=author_id)
     if since := filters.get("since"):
