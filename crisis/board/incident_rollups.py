@@ -469,7 +469,10 @@ def _schedule(hours: set[datetime]) -> None:
     """Recompute `hours` once the current transaction commits (at once in autocommit). The
     hours wait on the connection and the first callback after a commit takes them all, so a
     transaction that saves many incidents recomputes each hour once; hours left by a rolled
-    back transaction are recomputed with the next commit's (harmless: a recompute is exact)."""
+    back transaction are recomputed with the next commit's (harmless: a recompute is exact).
+    Nothing touched (a drill's incident, a save that moved no placing field): no callback."""
+    if not hours:
+        return
     wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's connection, not the shared proxy
     pending = getattr(wrapper, PENDING_ATTRIBUTE, None)
     if pending is None:

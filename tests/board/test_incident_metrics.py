@@ -243,6 +243,21 @@ def test_a_saved_incident_recomputes_its_hours_once_committed(
     assert stored_hour(at(12))["responded"] == 1
 
 
+def test_a_save_that_moves_no_hour_and_a_drills_incident_schedule_nothing(
+    db, django_capture_on_commit_callbacks
+):
+    created = factories.incident(severity="high", at=at(11, 45))
+    drill = factories.incident(severity="high", at=at(11, 45))
+    Incident.objects.filter(pk=drill.pk).update(origin="run:5")
+    loaded, drill = Incident.objects.get(pk=created.pk), Incident.objects.get(pk=drill.pk)
+    with django_capture_on_commit_callbacks() as callbacks:
+        loaded.state = IncidentState.ASSIGNED  # no moment, severity or reach moved
+        loaded.save()
+        drill.first_response_at = at(12, 0)
+        drill.save()
+    assert callbacks == []
+
+
 def test_an_incident_reopened_recomputes_the_hours_it_left(db, django_capture_on_commit_callbacks):
     with time_machine.travel(NOW, tick=False):
         created = factories.incident(severity="high", at=at(9, 0))

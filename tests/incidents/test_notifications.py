@@ -61,8 +61,9 @@ def test_a_live_incident_is_handed_to_routing_after_the_commit(
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.handle_scored_mentions(mention_ids=[scored_mention().pk], now=NOW)
-    # Routing, and crisis rooms (an opened incident joins the open crises on its topic).
-    assert len(callbacks) == 2
+    # Routing, crisis rooms (an opened incident joins the open crises on its topic), and the
+    # board's incident hours (crisis.board.incident_rollups).
+    assert len(callbacks) == 3
     queued = sorted(
         json.loads(message)["headers"]["task"] for message in redis_client.lrange("celery", 0, -1)
     )
