@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 HOUR = timedelta(hours=1)
 LIVE = "live"
 HOURS_PER_STATEMENT = 24  # one transaction and one INSERT per table for up to a day of hours
+# A rebuild reads whole weeks per statement: the score table is joined by hash (one scan per
+# statement), so fewer, larger statements are faster; a week of hours is still one short lock.
+REBUILD_HOURS_PER_STATEMENT = 24 * 7
 SERIOUS = (Severity.HIGH.value, Severity.CRITICAL.value)
 # First key of the two-key advisory locks on mention-rollup hours (the second is the hour
 # number since the epoch); other rollups use other first keys, so they never wait on these.
@@ -59,17 +62,20 @@ def recompute_hours(hours: Iterable[datetime]) -> None:
     Exact and idempotent: each batch of up to HOURS_PER_STATEMENT hours is one transaction
     (lock, delete, one INSERT … SELECT per table). Safe to call concurrently for the same
     hours (see the module docstring)."""
+    _recompute_in_batches(hours, HOURS_PER_STATEMENT)
+
+
+def _recompute_in_batches(hours: Iterable[datetime], batch_size: int) -> None:
     ordered = sorted({floor_hour_utc(hour) for hour in hours})
-    for start in range(0, len(ordered), HOURS_PER_STATEMENT):
-        _recompute_batch(ordered[start : start + HOURS_PER_STATEMENT])
+    for start in range(0, len(ordered), batch_size):
+        _recompute_batch(ordered[start : start + batch_size])
 
 
 def rebuild_range(start: datetime, end: datetime) -> int:
     """Recompute every hour in [start, end) (a demo data generator, a migration, a repair):
-    a day of hours per statement, so a month of a million mentions takes seconds.
-    Returns the number of hours recomputed."""
+    a week of hours per statement. Returns the number of hours recomputed."""
     hours = list(_hours_between(floor_hour_utc(start), end))
-    recompute_hours(hours)
+    _recompute_in_batches(hours, REBUILD_HOURS_PER_STATEMENT)
     return len(hours)
 
 
@@ -144,45 +150,51 @@ def _delete_rows(table: str, ranges: list[tuple[datetime, datetime]]) -> None:
 def _insert_mention_hours(ranges: list[tuple[datetime, datetime]]) -> None:
     """One row per (hour, topic, platform, language, severity, class, polarity, complaint):
     topic "" counts each mention once; each stored topic but the overall one (which would
-    repeat the "" row for scored mentions only) counts the mentions on it."""
-    all_range, all_params = _range_condition("m0.published_at", ranges)
-    topic_range, topic_params = _range_condition("m1.published_at", ranges)
+    repeat the "" row for scored mentions only) counts the mentions on it.
+
+    The hours' live mentions are read once (`counted`, with their score and author's
+    followers); their topics are fetched by mention id through the topic table's index
+    (on Postgres with `= ANY(ARRAY(…))`, which the planner cannot turn into a scan of the
+    whole topic table)."""
+    condition, range_params = _range_condition("m.published_at", ranges)
     mention, author = _quote(Mention._meta.db_table), _quote(Author._meta.db_table)
     score, topic = _quote(MentionScore._meta.db_table), _quote(MentionTopic._meta.db_table)
+    if connection.vendor == "postgresql":
+        topics_of_counted = "mt.mention_id = ANY(ARRAY(SELECT id FROM counted))"
+    else:
+        topics_of_counted = "mt.mention_id IN (SELECT id FROM counted)"
+    cell = "hour, platform, language, severity, triage_class, polarity, is_complaint, followers"
     sql = f"""
         INSERT INTO {_quote(MentionHour._meta.db_table)}
             (hour, topic, platform, language, severity, triage_class, polarity, is_complaint,
              mentions, reach)
-        SELECT {_hour_expression("m.published_at")}, t.topic, m.platform, m.language,
-               COALESCE(s.severity, ''), COALESCE(s.triage_class, ''),
-               CASE WHEN s.id IS NULL THEN ''
-                    WHEN s.sentiment <= %s THEN 'negative'
-                    WHEN s.sentiment >= %s THEN 'positive'
-                    ELSE 'neutral' END,
-               COALESCE(s.is_complaint, FALSE),
-               COUNT(*), COALESCE(SUM(a.followers), 0)
+        WITH counted AS (
+            SELECT m.id, {_hour_expression("m.published_at")} AS hour, m.platform, m.language,
+                   COALESCE(s.severity, '') AS severity,
+                   COALESCE(s.triage_class, '') AS triage_class,
+                   CASE WHEN s.id IS NULL THEN ''
+                        WHEN s.sentiment <= %s THEN 'negative'
+                        WHEN s.sentiment >= %s THEN 'positive'
+                        ELSE 'neutral' END AS polarity,
+                   COALESCE(s.is_complaint, FALSE) AS is_complaint,
+                   COALESCE(a.followers, 0) AS followers
+            FROM {mention} m
+            JOIN {author} a ON a.id = m.author_id
+            LEFT JOIN {score} s ON s.mention_id = m.id
+            WHERE m.origin = %s AND ({condition})
+        )
+        SELECT hour, topic, platform, language, severity, triage_class, polarity, is_complaint,
+               COUNT(*), SUM(followers)
         FROM (
-            SELECT m0.id AS mention_id, '' AS topic FROM {mention} m0
-            WHERE m0.origin = %s AND ({all_range})
+            SELECT '' AS topic, {cell} FROM counted
             UNION ALL
-            SELECT mt.mention_id, mt.topic FROM {topic} mt
-            JOIN {mention} m1 ON m1.id = mt.mention_id
-            WHERE m1.origin = %s AND ({topic_range}) AND mt.topic <> %s
-        ) t
-        JOIN {mention} m ON m.id = t.mention_id
-        JOIN {author} a ON a.id = m.author_id
-        LEFT JOIN {score} s ON s.mention_id = m.id
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+            SELECT mt.topic, {", ".join(f"c.{name.strip()}" for name in cell.split(","))}
+            FROM {topic} mt JOIN counted c ON c.id = mt.mention_id
+            WHERE {topics_of_counted} AND mt.topic <> %s
+        ) cells
+        GROUP BY hour, topic, platform, language, severity, triage_class, polarity, is_complaint
     """  # noqa: S608 (only table names and fixed expressions are interpolated)
-    params = [
-        NEGATIVE_BELOW,
-        POSITIVE_ABOVE,
-        LIVE,
-        *all_params,
-        LIVE,
-        *topic_params,
-        OVERALL_TOPIC,
-    ]
+    params = [NEGATIVE_BELOW, POSITIVE_ABOVE, LIVE, *range_params, OVERALL_TOPIC]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
