@@ -34,6 +34,8 @@ from psycopg import postgres
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
+from protocols.topics import topics_for
+
 DEMO_PREFIX = "demo-"
 DEMO_SUPERVISOR = "demo-supervisor"
 DEMO_MANAGERS = tuple(f"demo-cm-{index}" for index in range(1, 7))
@@ -423,8 +425,6 @@ class MentionMaker:
         groups = self._groups(triage, surge)
         text = self._text(language, triage, groups, surge)
         ingested = min(self.plan.now, at + timedelta(seconds=rng.randint(5, 240)))
-        from protocols.topics import topics_for
-
         return MentionRow(
             id=mention_id,
             external_id=f"{DEMO_PREFIX}{number}",
