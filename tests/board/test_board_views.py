@@ -366,3 +366,46 @@ def test_links_in_fragments_never_carry_an_unsafe_scheme(client, executive, boar
 
 def test_poll_seconds_is_the_documented_thirty(client):
     assert fragments.POLL_SECONDS == 30
+
+
+# --- chart geometry (pure) --------------------------------------------------------------
+
+
+def _bucket(hour: int, mentions: int, share: float | None, usual: float = 1.0):
+    from crisis.board.charts import VolumeBucket
+
+    return VolumeBucket(
+        start=NOW.replace(hour=hour, minute=0),
+        mentions=mentions,
+        negative=round(mentions * (share or 0)),
+        baseline_mentions=usual,
+        negative_share=share,
+    )
+
+
+def test_an_hour_with_nothing_scored_breaks_the_negative_share_line():
+    from crisis.board.charts import volume_chart
+
+    points = [_bucket(1, 4, 0.5), _bucket(2, 0, None), _bucket(3, 2, 1.0), _bucket(4, 2, 0.0)]
+    chart = volume_chart(
+        points, bucket=timedelta(hours=1), chart_id="c", link=lambda s, e: "/x", end=NOW
+    )
+    assert len(chart.share_lines) == 2 and len(chart.share_lines[1].split()) == 2
+    assert len(chart.columns) == len(chart.rows) == 4
+    assert [row.cells[0] for row in chart.rows] == ["4", "0", "2", "2"]
+    assert "Peak:" in chart.desc
+
+
+def test_bars_are_proportional_and_an_empty_chart_says_so():
+    from crisis.board.charts import BAR_LABEL, BAR_VALUE, BAR_WIDTH, BarItem, bar_chart
+
+    chart = bar_chart(
+        [BarItem("a", "A", 10, "/a"), BarItem("b", "B", 5, "/b")],
+        chart_id="c",
+        title="t",
+        value_header="n",
+    )
+    full = BAR_WIDTH - BAR_LABEL - BAR_VALUE
+    assert [bar.width for bar in chart.bars] == [full, full / 2]
+    assert chart.desc == "A: 10; B: 5"
+    assert bar_chart([], chart_id="e", title="t", value_header="n").desc == "Nothing to count."
