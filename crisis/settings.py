@@ -258,6 +258,11 @@ CELERY_BEAT_SCHEDULE["sweep-webhook-deliveries"] = {
 }
 # Board: recent rollup buckets are recomputed from the raw tables (anything the live
 # maintenance missed is corrected); the daily digest goes out once a day per recipient.
+# How many recent hours the beat recomputes; from which local hour yesterday's digest is sent;
+# how long a surge alert keeps the board's headline on "watch".
+BOARD_ROLLUP_CORRECTION_HOURS = int(os.environ.get("BOARD_ROLLUP_CORRECTION_HOURS", "48"))
+BOARD_DIGEST_HOUR = int(os.environ.get("BOARD_DIGEST_HOUR", "7"))
+BOARD_WATCH_HOURS = int(os.environ.get("BOARD_WATCH_HOURS", "3"))
 CELERY_BEAT_SCHEDULE["board-correct-rollups"] = {
     "task": "crisis.board.tasks.correct_recent_rollups",
     "schedule": float(os.environ.get("BOARD_ROLLUP_CORRECTION_SECONDS", "300")),
