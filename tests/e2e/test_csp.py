@@ -175,8 +175,10 @@ def crawl(
         violations = page.evaluate("window.__cspViolations")
         assert violations == [], f"CSP violations on {url}: {violations}"
         assert watch.problems == [], f"console errors on {url}: {watch.problems}"
+        # getAttribute, not .href: an SVG link's href is an object, not the URL (board charts).
         links = page.eval_on_selector_all(
-            "a[href]:not([download])", "links => links.map(link => link.href)"
+            "a[href]:not([download])",
+            "links => links.map(link => new URL(link.getAttribute('href'), document.baseURI).href)",
         )
         queue.extend(link.split("#", 1)[0] for link in links)
     print(f"visited {len(visited)} pages:", *sorted(visited.values()), sep="\n  ")
