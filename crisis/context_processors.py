@@ -19,7 +19,7 @@ class NavItem:
 
 
 NAVIGATION = (
-    NavItem(_("Inbox"), "inbox", Perm.TRIAGE, "i"),
+    NavItem(_("Inbox"), "inbox", (Perm.TRIAGE, Perm.VIEW_INCIDENTS), "i"),
     NavItem(_("Approvals"), "approvals", (Perm.APPROVE_REPLIES, Perm.APPROVE_LEGAL), "a"),
     NavItem(_("Follow-ups"), "replies:follow_ups", Perm.TRIAGE, "f"),
     NavItem(_("Budgets"), "replies:budgets", Perm.MANAGE_BUDGETS, "$"),

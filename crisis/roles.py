@@ -70,6 +70,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         Perm.VIEW_BOARD,
         Perm.VIEW_AUDIT_LOG,
         Perm.VIEW_MENTIONS,
+        # The board's incident figures open the inbox read-only, for the admin too.
+        Perm.VIEW_INCIDENTS,
     ),
     Role.CABINET_MEMBER: (Perm.VIEW_CRISES,),
 }

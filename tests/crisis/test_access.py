@@ -73,14 +73,16 @@ def test_user_without_role_is_told_so(client, db):
     assert b"no role" in response.content
 
 
-def test_executive_navigation_shows_only_the_board(client, executive):
+def test_executive_navigation_shows_the_board_and_the_lists_they_read(client, executive):
     client.force_login(executive)
     content = client.get(reverse("board")).content.decode()
-    # The navigation only: the board's own numbers link to the (read-only) inbox (issue 12).
+    # Executives read the lists behind the board's numbers (issue 12), never an action queue.
     navigation = content.split('aria-label="Main"', 1)[1].split("</nav>", 1)[0]
     assert reverse("board") in navigation
-    assert f'href="{reverse("inbox")}"' not in navigation
+    assert f'href="{reverse("inbox")}"' in navigation
+    assert reverse("monitoring:mentions") in navigation
     assert reverse("approvals") not in navigation
+    assert reverse("protocols:list") not in navigation
 
 
 def test_health_endpoint_is_public_and_checks_the_database(client, db):
