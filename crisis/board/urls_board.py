@@ -8,5 +8,6 @@ from crisis.board import views_board
 urlpatterns = [
     path("", views_board.board, name="board"),
     path("wall/", views_board.wall, name="board_wall"),
+    path("topics/", views_board.topics, name="board_topics"),
     path("fragments/<slug:name>/", views_board.fragment, name="board_fragment"),
 ]

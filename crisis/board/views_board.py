@@ -75,13 +75,21 @@ def board(request: HttpRequest) -> HttpResponse:
     context = {
         "filters": f,
         "form": _filter_form(request),
-        "topics": known_topics(now=now),
         "blocks": _blocks(PAGE_FRAGMENTS, f, now),
         "poll_seconds": POLL_SECONDS,
         "wall_url": reverse("board_wall") + (f"?{f.as_query()}" if f.as_query() else ""),
         **_custom_dates(f),
     }
     return render(request, "board/board.html", context)
+
+
+@require_GET
+@permission_required(Perm.VIEW_BOARD, raise_exception=True)
+def topics(request: HttpRequest) -> HttpResponse:
+    """The topic filter's suggestions, as the <option>s of its <datalist>: htmx fetches them
+    the first time the field gets focus, so the page itself never reads a week of topic rows
+    (a board rendered to look at, or on the wall, never needs them)."""
+    return render(request, "board/partials/topic_options.html", {"topics": known_topics()})
 
 
 @require_GET

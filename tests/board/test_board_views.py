@@ -118,7 +118,25 @@ def test_page_shows_every_fragment_in_a_polled_block(client, executive, board_da
         assert f'hx-get="{reverse("board_fragment", args=[name])}?range=24h"' in html
     assert html.count('aria-live="polite"') == 1  # the headline only
     assert 'hx-trigger="every 30s, board:refresh"' in html
-    assert '<datalist id="board-topics"><option value="billing">' in html
+    # The topic suggestions are not read with the page: htmx fetches them on first focus.
+    assert '<datalist id="board-topics"></datalist>' in html
+    assert f'hx-get="{reverse("board_topics")}" hx-trigger="focus once"' in html
+
+
+def test_topic_suggestions_are_fetched_apart_as_datalist_options(
+    client, executive, board_data, django_assert_max_num_queries
+):
+    client.force_login(executive)
+    # Session, user, permissions, the week's topics.
+    with django_assert_max_num_queries(5):
+        response = client.get(reverse("board_topics"), headers=HTMX)
+    assert response.status_code == 200
+    assert response.content.decode().strip() == '<option value="billing"></option>'
+
+
+def test_topic_suggestions_need_the_board_permission(client, manager):
+    client.force_login(manager)
+    assert client.get(reverse("board_topics")).status_code == 403
 
 
 @pytest.mark.parametrize("name", NAMES)
