@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import connection
 from django.db.models import Count as CountOf
 from django.db.models import F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from crisis.board.filters import HOUR, BoardFilters, floor_hour, local_day_start, organisation_zone
@@ -27,18 +28,19 @@ from crisis.board.incident_rollups import (
     unanswered_at,
 )
 from crisis.board.mention_metrics import Count, bucket_bounds, topic_filter
-from crisis.board.models import IncidentHour, MentionHour
+from crisis.board.models import DailyFigure, IncidentHour, MentionHour
 from crisis.incidents.models import LIVE_ORIGIN, OPEN_STATES, Incident
 from crisis.rooms.models import (
     OPEN_CRISIS_STATES,
     Commitment,
     Crisis,
+    CrisisStatus,
     StatementState,
     StatementVersion,
     TaskStatus,
 )
 from crisis.rooms.selectors import with_level_labels
-from crisis.rooms.statement import next_update_due
+from crisis.rooms.statement import cadence
 from protocols.models import SurgeAlert
 from protocols.scoring.types import OVERALL_TOPIC, Severity
 
@@ -48,6 +50,8 @@ SEVERITIES_DOWN = tuple(reversed(Severity.ORDER))
 # falling from -25 %.
 TREND_CHANGE = 0.25
 OPEN_COMMITMENT_STATES = (TaskStatus.TODO, TaskStatus.DOING)
+# DailyFigure.name of the SLA of the 7 days before a day (due, met, median minutes).
+SLA_WEEK_FIGURE = "sla_week"
 
 
 # --- open incidents -------------------------------------------------------------------------
@@ -151,13 +155,10 @@ def sla_summary(now: datetime) -> SlaSummary:
     """Today = the organisation's calendar day so far ([local midnight, now]); the week = the 7
     calendar days before today. Due = `sla_due_at` in the period; met = of those, answered
     within the SLA (crisis.incidents.sla's "met"). Today reads the incidents table (indexed on
-    sla_due_at and first_response_at); the week's due and met read IncidentHour, its median
-    the incidents table (Postgres percentile_cont, SQLite in Python)."""
+    sla_due_at and first_response_at), three queries; the week is the day's stored figure
+    (week_sla), one query once the day's first reader computed it."""
     today_start = local_day_start(now)
-    zone = organisation_zone()
-    week_start = datetime.combine(
-        today_start.astimezone(zone).date() - timedelta(days=7), time.min, tzinfo=zone
-    )
+    day = today_start.astimezone(organisation_zone()).date()
     today = (
         Incident.objects.filter(
             origin=LIVE_ORIGIN, sla_due_at__gte=today_start, sla_due_at__lte=now
@@ -165,7 +166,7 @@ def sla_summary(now: datetime) -> SlaSummary:
         .order_by()
         .aggregate(due=CountOf("pk"), met=CountOf("pk", filter=met_condition()))
     )
-    week = _week_due_and_met(week_start, today_start)
+    week = week_sla(day)
     return SlaSummary(
         today_due=today["due"],
         today_met=today["met"],
@@ -174,10 +175,76 @@ def sla_summary(now: datetime) -> SlaSummary:
         week_due=week["due"],
         week_met=week["met"],
         week_compliance=_share(week["met"], week["due"]),
-        week_median_minutes=median_response_minutes(week_start, today_start),
+        week_median_minutes=week["median_minutes"],
         today_start=today_start,
-        week_start=week_start,
+        week_start=_week_bounds(day)[0],
     )
+
+
+def week_sla(day: date) -> dict:
+    """{"due", "met", "median_minutes"} of the 7 calendar days before `day` (an organisation
+    day). It changes only when the day changes, yet its median reads a week of incidents
+    (tens of milliseconds at 100,000 incidents), so it is stored once per day (DailyFigure):
+    the day's first reader computes it, the others read one row; the beat's correction
+    refreshes the current day's (refresh_week_sla) after late changes. Race-safe: two first
+    readers compute the same figure and the second insert is ignored (ON CONFLICT DO
+    NOTHING)."""
+    stored = (
+        DailyFigure.objects.filter(day=day, name=SLA_WEEK_FIGURE)
+        .values_list("value", flat=True)
+        .first()
+    )
+    if _is_week_sla(stored):
+        return stored
+    value = compute_week_sla(day)
+    DailyFigure.objects.bulk_create(
+        [_daily_figure(day, value)], ignore_conflicts=True, unique_fields=["day", "name"]
+    )
+    return value
+
+
+def refresh_week_sla(now: datetime) -> dict:
+    """Recompute and store the week's SLA figure of the organisation's current day (the beat's
+    correction calls it, so a late answer or a recomputed hour reaches the board within
+    minutes). One upsert (ON CONFLICT DO UPDATE)."""
+    day = local_day_start(now).astimezone(organisation_zone()).date()
+    value = compute_week_sla(day)
+    DailyFigure.objects.bulk_create(
+        [_daily_figure(day, value)],
+        update_conflicts=True,
+        unique_fields=["day", "name"],
+        update_fields=["value", "computed_at"],
+    )
+    return value
+
+
+def compute_week_sla(day: date) -> dict:
+    """The week's figure from the tables: due and met from IncidentHour, the median from the
+    incidents table (two queries)."""
+    week_start, week_end = _week_bounds(day)
+    totals = _week_due_and_met(week_start, week_end)
+    return {
+        "due": totals["due"],
+        "met": totals["met"],
+        "median_minutes": median_response_minutes(week_start, week_end),
+    }
+
+
+def _week_bounds(day: date) -> tuple[datetime, datetime]:
+    """[local midnight 7 days before `day`, local midnight of `day`)."""
+    zone = organisation_zone()
+    return (
+        datetime.combine(day - timedelta(days=7), time.min, tzinfo=zone),
+        datetime.combine(day, time.min, tzinfo=zone),
+    )
+
+
+def _daily_figure(day: date, value: dict) -> DailyFigure:
+    return DailyFigure(day=day, name=SLA_WEEK_FIGURE, value=value, computed_at=timezone.now())
+
+
+def _is_week_sla(value: object) -> bool:
+    return isinstance(value, dict) and {"due", "met", "median_minutes"} <= set(value)
 
 
 def _week_due_and_met(start: datetime, end: datetime) -> dict[str, int]:
@@ -243,15 +310,6 @@ def active_crises(now: datetime) -> list[CrisisSummary]:
     trends = _topic_mentions_by_hour(crises, now)
     summaries = []
     for crisis in crises:
-        approved = None
-        if crisis.in_force_approved_at is not None:
-            # The version in force, as far as next_update_due reads it (saves a query each).
-            approved = StatementVersion(
-                pk=crisis.in_force_id,
-                approved_at=crisis.in_force_approved_at,
-                state=StatementState.APPROVED,
-            )
-        due = next_update_due(crisis, now=now, approved=approved)
         last, before = trends.get(crisis.pk, (0, 0))
         summaries.append(
             CrisisSummary(
@@ -261,11 +319,21 @@ def active_crises(now: datetime) -> list[CrisisSummary]:
                 age=max(now - crisis.declared_at, timedelta(0)),
                 trend=trend_of(last, before),
                 trend_detail=trend_detail(last, before),
-                next_update_due=due.due_at if due else None,
+                next_update_due=_next_update_due(crisis),
                 open_commitments=commitments.get(crisis.pk, 0),
             )
         )
     return summaries
+
+
+def _next_update_due(crisis: Crisis) -> datetime | None:
+    """crisis.rooms.statement.next_update_due from the version in force read with the crisis:
+    while active, its approval (the declaration before any) plus the protocol's cadence. Not
+    through next_update_due itself: without an approved version it would look for one again,
+    a query per crisis (as its beat, notify_statement_updates_due, this reads the annotation)."""
+    if crisis.status != CrisisStatus.ACTIVE:
+        return None
+    return (crisis.in_force_approved_at or crisis.declared_at) + cadence(crisis)
 
 
 def _open_crises() -> QuerySet[Crisis]:

@@ -2,9 +2,10 @@
 agitators), read from the per-hour rollups only, never from the raw mention tables.
 
 Every function takes the board's filters (crisis.board.filters.BoardFilters) and costs one or
-two queries whatever the range. With no topic filter the MentionHour rows of topic "" are read
-(each mention once); with a topic, the rows of that topic. Only live mentions are in the
-rollups.
+two queries whatever the range. With no topic filter the volume, totals, platforms and
+languages read MentionSliceHour (each mention once, a row per hour, platform and language) and
+the other figures the MentionHour rows of topic "" (each mention once); with a topic, the
+MentionHour rows of that topic. Only live mentions are in the rollups.
 
 Baselines (what "usual" means next to each figure), both read from the rollups:
 - hourly buckets (ranges of up to two days): for each hour, the mean of the same hour of the
@@ -29,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import get_language_info, gettext
 
 from crisis.board.filters import HOUR, BoardFilters
-from crisis.board.models import ALL_TOPICS, AuthorHour, MentionHour
+from crisis.board.models import ALL_TOPICS, AuthorHour, MentionHour, MentionSliceHour
 from monitoring.models import Author, Mention
 from monitoring.platforms import Platform
 from protocols.evaluation import NEGATIVE_BELOW
@@ -38,15 +39,25 @@ from protocols.scoring.types import OVERALL_TOPIC, Severity, TriageClass
 
 HOURLY_BASELINE_DAYS = 7
 COARSE_BASELINE_DAYS = 28
-KNOWN_TOPICS_DAYS = 30
+# The topic filter suggests the topics of the last week: enough to find what is being talked
+# about now, and a seventh of the rows of a month.
+KNOWN_TOPICS_DAYS = 7
 SERIOUS = (Severity.HIGH.value, Severity.CRITICAL.value)
 UNKNOWN_LANGUAGE = "und"  # the filters' and links' name for mentions with no language
 NEGATIVE = "negative"
 
-# Sums every metric reads from MentionHour rows.
+# The mentions of MentionHour or MentionSliceHour rows (both count them in "mentions").
 _MENTIONS = Sum("mentions", default=0)
-_SCORED = Sum("mentions", filter=~Q(polarity=""), default=0)
-_NEGATIVE = Sum("mentions", filter=Q(polarity=NEGATIVE), default=0)
+
+
+# Which MentionHour rows each figure sums (MentionSliceHour has a column per figure instead).
+_CUBE_CONDITIONS = {
+    "mentions": Q(),
+    "scored": ~Q(polarity=""),
+    "negative": Q(polarity=NEGATIVE),
+    "complaints": Q(is_complaint=True),
+    "serious": Q(severity__in=SERIOUS),
+}
 
 
 def _share(part: int | float, whole: int | float) -> float | None:
@@ -73,10 +84,14 @@ def volume_series(f: BoardFilters) -> list[VolumePoint]:
     baseline (module docstring). One query: the range and its baseline window by hour."""
     window_start = baseline_start(f)
     by_hour = {
-        row["hour"]: (row["total"], row["negative"], row["scored"])
-        for row in mention_rows(f, start=window_start)
+        row["hour"]: (row["n_mentions"], row["n_negative"], row["n_scored"])
+        for row in count_rows(f, start=window_start)
         .values("hour")
-        .annotate(total=_MENTIONS, negative=_NEGATIVE, scored=_SCORED)
+        .annotate(
+            n_mentions=figure_sum(f, "mentions"),
+            n_negative=figure_sum(f, "negative"),
+            n_scored=figure_sum(f, "scored"),
+        )
         .order_by()
     }
     base = {hour: counts for hour, counts in by_hour.items() if hour < f.start}
@@ -141,17 +156,19 @@ def totals(f: BoardFilters) -> MentionTotals:
     window_start = baseline_start(f)
     in_range, in_base = Q(hour__gte=f.start), Q(hour__lt=f.start)
     partial_day = _partial_day_hours(f)
-    extra = {} if partial_day is None else {"base_partial_day": Sum("mentions", filter=partial_day)}
-    row = mention_rows(f, start=window_start).aggregate(
+    extra = (
+        {} if partial_day is None else {"base_partial_day": figure_sum(f, "mentions", partial_day)}
+    )
+    row = count_rows(f, start=window_start).aggregate(
         **extra,
-        total=Sum("mentions", filter=in_range, default=0),
-        scored=Sum("mentions", filter=in_range & ~Q(polarity=""), default=0),
-        negative=Sum("mentions", filter=in_range & Q(polarity=NEGATIVE), default=0),
-        complaints=Sum("mentions", filter=in_range & Q(is_complaint=True), default=0),
-        serious=Sum("mentions", filter=in_range & Q(severity__in=SERIOUS), default=0),
-        base_mentions=Sum("mentions", filter=in_base, default=0),
-        base_scored=Sum("mentions", filter=in_base & ~Q(polarity=""), default=0),
-        base_negative=Sum("mentions", filter=in_base & Q(polarity=NEGATIVE), default=0),
+        n_mentions=figure_sum(f, "mentions", in_range),
+        n_scored=figure_sum(f, "scored", in_range),
+        n_negative=figure_sum(f, "negative", in_range),
+        n_complaints=figure_sum(f, "complaints", in_range),
+        n_serious=figure_sum(f, "serious", in_range),
+        base_mentions=figure_sum(f, "mentions", in_base),
+        base_scored=figure_sum(f, "scored", in_base),
+        base_negative=figure_sum(f, "negative", in_base),
     )
     if f.bucket == HOUR:
         # The sum of the hourly baselines: every hour of the day once per whole day of the
@@ -163,11 +180,11 @@ def totals(f: BoardFilters) -> MentionTotals:
     else:
         baseline = row["base_mentions"] * ((f.end - f.start) / (f.start - window_start))
     return MentionTotals(
-        mentions=row["total"],
-        scored=row["scored"],
-        negative=row["negative"],
-        complaints=row["complaints"],
-        serious=row["serious"],
+        mentions=row["n_mentions"],
+        scored=row["n_scored"],
+        negative=row["n_negative"],
+        complaints=row["n_complaints"],
+        serious=row["n_serious"],
         baseline_mentions=baseline,
         baseline_negative_share=_share(row["base_negative"], row["base_scored"]),
     )
@@ -215,13 +232,13 @@ def keyword_groups(f: BoardFilters, limit: int = 10) -> list[Count]:
 
 
 def by_platform(f: BoardFilters) -> list[Count]:
-    rows = _grouped(mention_rows(f), "platform")
+    rows = _grouped(count_rows(f), "platform")
     return [Count(key, _choice_label(Platform, key), count) for key, count in rows]
 
 
 def by_language(f: BoardFilters) -> list[Count]:
     """Mentions per language, most first; mentions of no known language are "und"."""
-    rows = _grouped(mention_rows(f), "language")
+    rows = _grouped(count_rows(f), "language")
     return [Count(key or UNKNOWN_LANGUAGE, language_label(key), count) for key, count in rows]
 
 
@@ -324,7 +341,8 @@ def safe_profile_url(url: str) -> str:
 
 # --- topics for the filter ------------------------------------------------------------------
 def known_topics(limit: int = 200, *, now: datetime | None = None) -> list[str]:
-    """Topics seen in the last 30 days, the most used first (the topic filter's suggestions)."""
+    """Topics seen in the last KNOWN_TOPICS_DAYS days, the most used first (the topic filter's
+    suggestions, fetched by the board's /board/topics/ when the field is first focused)."""
     now = now or timezone.now()
     rows = (
         MentionHour.objects.filter(hour__gte=now - timedelta(days=KNOWN_TOPICS_DAYS))
@@ -344,6 +362,30 @@ def mention_rows(f: BoardFilters, *, start: datetime | None = None) -> QuerySet[
         hour__gte=start or f.start, hour__lt=f.end, topic=topic_filter(f)
     )
     return _filtered(rows, f)
+
+
+def count_rows(
+    f: BoardFilters, *, start: datetime | None = None
+) -> QuerySet[MentionSliceHour] | QuerySet[MentionHour]:
+    """The narrowest rows that count every mention of the filters once, from `start` (else
+    f.start) to f.end: MentionSliceHour without a topic filter (a row per hour, platform and
+    language), else that topic's MentionHour rows. Sum them with figure_sum."""
+    if topic_filter(f):
+        return mention_rows(f, start=start)
+    rows = MentionSliceHour.objects.filter(hour__gte=start or f.start, hour__lt=f.end)
+    return _filtered(rows, f)
+
+
+def figure_sum(f: BoardFilters, figure: str, within: Q | None = None) -> Sum:
+    """SUM of one figure ("mentions", "scored", "negative", "complaints", "serious") over
+    count_rows(f), of the rows `within` only if given: a column of its own in the slices, the
+    matching cells' mentions in MentionHour. Name the aggregate apart from the columns
+    (n_negative, not negative)."""
+    if topic_filter(f):
+        column, condition = "mentions", _CUBE_CONDITIONS[figure] & (within or Q())
+    else:
+        column, condition = figure, within or Q()
+    return Sum(column, filter=condition or None, default=0)
 
 
 def topic_filter(f: BoardFilters) -> str:

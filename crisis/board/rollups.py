@@ -1,7 +1,9 @@
-"""Maintaining the per-hour mention rollups (MentionHour, AuthorHour) from the raw tables.
+"""Maintaining the per-hour mention rollups (MentionHour, its platform-and-language slices
+MentionSliceHour, AuthorHour) from the raw tables.
 
 A bucket is never incremented: an hour is recomputed from scratch (delete its rows, then one
-INSERT … SELECT … GROUP BY per table) inside one transaction, so a recompute is exact whatever
+INSERT … SELECT … GROUP BY per table; the slices are summed from the MentionHour rows just
+written) inside one transaction, so a recompute is exact whatever
 happened before, and running it twice changes nothing. The hours of mentions just stored or
 scored are recomputed by the receivers below (after the commit that wrote them); the beat
 (`crisis.board.tasks_rollups`) recomputes recent hours and those of late arrivals, so a missed
@@ -27,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from crisis.board.models import AuthorHour, MentionHour
+from crisis.board.models import ALL_TOPICS, AuthorHour, MentionHour, MentionSliceHour
 from monitoring.models import Author, Mention
 from protocols.evaluation import NEGATIVE_BELOW, POSITIVE_ABOVE
 from protocols.models import MentionScore, MentionTopic
@@ -42,6 +44,7 @@ HOURS_PER_STATEMENT = 24  # one transaction and one INSERT per table for up to a
 # statement), so fewer, larger statements are faster; a week of hours is still one short lock.
 REBUILD_HOURS_PER_STATEMENT = 24 * 7
 SERIOUS = (Severity.HIGH.value, Severity.CRITICAL.value)
+NEGATIVE_POLARITY = "negative"  # MentionHour.polarity of a negative mention
 # First key of the two-key advisory locks on mention-rollup hours (the second is the hour
 # number since the epoch); other rollups use other first keys, so they never wait on these.
 MENTION_ROLLUP_LOCK = 12_001
@@ -57,7 +60,8 @@ def floor_hour_utc(value: datetime) -> datetime:
 
 
 def recompute_hours(hours: Iterable[datetime]) -> None:
-    """Recompute the MentionHour and AuthorHour rows of these hours from the raw tables.
+    """Recompute the MentionHour, MentionSliceHour and AuthorHour rows of these hours from the
+    raw tables.
 
     Exact and idempotent: each batch of up to HOURS_PER_STATEMENT hours is one transaction
     (lock, delete, one INSERT … SELECT per table). Safe to call concurrently for the same
@@ -77,6 +81,17 @@ def rebuild_range(start: datetime, end: datetime) -> int:
     hours = list(_hours_between(floor_hour_utc(start), end))
     _recompute_in_batches(hours, REBUILD_HOURS_PER_STATEMENT)
     return len(hours)
+
+
+def resum_slices(start: datetime, end: datetime) -> None:
+    """Re-sum the MentionSliceHour rows of [start, end) from the MentionHour rows there, for
+    MentionHour rows written by other means than a recompute (a test's fixture, a repair).
+    A recompute keeps the slices itself."""
+    ranges = [(floor_hour_utc(start), end)]
+    with transaction.atomic():
+        _lock_hours(list(_hours_between(floor_hour_utc(start), end)))
+        _delete_rows(MentionSliceHour._meta.db_table, ranges)
+        _insert_slice_hours(ranges)
 
 
 def hours_of_mentions(mention_ids: Iterable[int]) -> set[datetime]:
@@ -122,8 +137,10 @@ def _recompute_batch(hours: list[datetime]) -> None:
     with transaction.atomic():
         _lock_hours(hours)
         _delete_rows(MentionHour._meta.db_table, ranges)
+        _delete_rows(MentionSliceHour._meta.db_table, ranges)
         _delete_rows(AuthorHour._meta.db_table, ranges)
         _insert_mention_hours(ranges)
+        _insert_slice_hours(ranges)
         _insert_author_hours(ranges)
 
 
@@ -195,6 +212,29 @@ def _insert_mention_hours(ranges: list[tuple[datetime, datetime]]) -> None:
         GROUP BY hour, topic, platform, language, severity, triage_class, polarity, is_complaint
     """  # noqa: S608 (only table names and fixed expressions are interpolated)
     params = [NEGATIVE_BELOW, POSITIVE_ABOVE, LIVE, *range_params, OVERALL_TOPIC]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _insert_slice_hours(ranges: list[tuple[datetime, datetime]]) -> None:
+    """One row per (hour, platform, language): the MentionHour rows of topic "" just written,
+    summed over severity, class, polarity and complaint (a few hundred rows an hour, read
+    where the raw tables were: the same transaction, under the same locks)."""
+    condition, range_params = _range_condition("hour", ranges)
+    sql = f"""
+        INSERT INTO {_quote(MentionSliceHour._meta.db_table)}
+            (hour, platform, language, mentions, scored, negative, complaints, serious, reach)
+        SELECT hour, platform, language, SUM(mentions),
+               SUM(CASE WHEN polarity <> '' THEN mentions ELSE 0 END),
+               SUM(CASE WHEN polarity = %s THEN mentions ELSE 0 END),
+               SUM(CASE WHEN is_complaint THEN mentions ELSE 0 END),
+               SUM(CASE WHEN severity IN (%s, %s) THEN mentions ELSE 0 END),
+               SUM(reach)
+        FROM {_quote(MentionHour._meta.db_table)}
+        WHERE topic = %s AND ({condition})
+        GROUP BY hour, platform, language
+    """  # noqa: S608 (only table names are interpolated)
+    params = [NEGATIVE_POLARITY, *SERIOUS, ALL_TOPICS, *range_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

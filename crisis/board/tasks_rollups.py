@@ -63,16 +63,25 @@ def late_arrivals_since(now: datetime) -> datetime:
 
 def correct_rollups(*, now: datetime) -> int:
     """Recompute the recent hours and the hours of late arrivals, in the mention rollups and,
-    when the incident slice is deployed, in the incident rollups. Idempotent: recomputing is
-    exact, so a repeated or overlapping run only repeats work. Returns the hours recomputed."""
+    when the incident slice is deployed, in the incident rollups; then refresh the current
+    day's stored figures (the last 7 days' SLA), which a late answer or a recomputed hour may
+    have moved. Idempotent: recomputing is exact, so a repeated or overlapping run only
+    repeats work. Returns the hours recomputed."""
     hours = hours_to_correct(now=now, late_since=late_arrivals_since(now))
     rollups.recompute_hours(hours)
     incident_rollups = _incident_rollups()
     if incident_rollups is not None:
         incident_rollups.recompute_hours(hours)
+        _refresh_daily_figures(now)
     # Only after the work: a failed run leaves the window where it was, so the next covers it.
     cache.set(WATERMARK_KEY, now, timeout=None)
     return len(hours)
+
+
+def _refresh_daily_figures(now: datetime) -> None:
+    from crisis.board import incident_metrics  # the incident slice of the board
+
+    incident_metrics.refresh_week_sla(now)
 
 
 def _incident_rollups():

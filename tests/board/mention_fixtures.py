@@ -11,7 +11,7 @@ from itertools import count
 
 from django.db import transaction
 
-from crisis.board.models import AuthorHour, MentionHour
+from crisis.board.models import AuthorHour, MentionHour, MentionSliceHour
 from monitoring.connectors.base import AuthorIn, MentionIn
 from monitoring.ingest import ingest_mentions
 from monitoring.models import Mention
@@ -221,6 +221,44 @@ def stored_mention_cells() -> Counter:
     return +cells
 
 
+SLICE_FIGURES = ("mentions", "scored", "negative", "complaints", "serious", "reach")
+
+
+def raw_slice_cells() -> Counter:
+    """What MentionSliceHour must hold, computed in Python from every live mention: each
+    mention once per (hour, platform, language)."""
+    cells: Counter = Counter()
+    rows = Mention.objects.filter(origin="live").values_list(
+        "published_at",
+        "platform",
+        "language",
+        "author__followers",
+        "score__severity",
+        "score__sentiment",
+        "score__is_complaint",
+        "score__id",
+    )
+    for published, platform, language, followers, severity, sentiment, complaint, score in rows:
+        key = (hour_of(published), platform, language)
+        cells[(*key, "mentions")] += 1
+        cells[(*key, "scored")] += score is not None
+        cells[(*key, "negative")] += polarity(sentiment) == "negative"
+        cells[(*key, "complaints")] += bool(complaint)
+        cells[(*key, "serious")] += severity in SERIOUS
+        cells[(*key, "reach")] += followers or 0
+    return +cells
+
+
+def stored_slice_cells() -> Counter:
+    cells: Counter = Counter()
+    for row in MentionSliceHour.objects.values_list("hour", "platform", "language", *SLICE_FIGURES):
+        key = (hour_of(row[0]), row[1], row[2])
+        assert (*key, "mentions") not in cells, f"two rows for one cell {key}"
+        for figure, value in zip(SLICE_FIGURES, row[3:], strict=True):
+            cells[(*key, figure)] += value
+    return +cells
+
+
 def raw_author_cells() -> dict:
     cells: Counter = Counter()
     platforms = {}
@@ -254,6 +292,8 @@ def assert_rollups_exact() -> None:
     stored."""
     stored, raw = stored_mention_cells(), raw_mention_cells()
     assert stored == raw, _difference(stored, raw)
+    stored_slices, raw_slices = stored_slice_cells(), raw_slice_cells()
+    assert stored_slices == raw_slices, _difference(stored_slices, raw_slices)
     stored_authors, raw_authors = stored_author_cells(), raw_author_cells()
     assert stored_authors == raw_authors, _difference(
         stored_authors["counts"], raw_authors["counts"]

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crisis.board import rollups, tasks_rollups
-from crisis.board.models import AuthorHour, MentionHour
+from crisis.board.models import AuthorHour, MentionHour, MentionSliceHour
 from monitoring.models import Author, Mention
 from protocols import services
 from protocols.models import MentionScore, MentionTopic
@@ -27,8 +27,10 @@ from tests.board.mention_fixtures import (
     hour_of,
     post,
     raw_mention_cells,
+    raw_slice_cells,
     store,
     stored_mention_cells,
+    stored_slice_cells,
 )
 
 pytestmark = pytest.mark.django_db
@@ -126,6 +128,7 @@ def test_the_beat_corrects_a_late_arrival_whose_signal_was_lost(world):
 
 def test_the_beat_recomputes_the_recent_hours_from_scratch(world):
     MentionHour.objects.filter(hour__gte=NOW - timedelta(hours=47)).update(mentions=999)
+    MentionSliceHour.objects.filter(hour__gte=NOW - timedelta(hours=47)).update(negative=999)
     AuthorHour.objects.all().delete()
     with time_machine.travel(NOW, tick=False):
         tasks_rollups.correct_recent_rollups()
@@ -142,6 +145,17 @@ def test_the_beat_recomputes_the_recent_hours_from_scratch(world):
         if key[0] >= NOW - timedelta(hours=47)
     }
     assert stored == recent
+    recent_slices = {
+        key: value
+        for key, value in raw_slice_cells().items()
+        if key[0] >= NOW - timedelta(hours=47)
+    }
+    stored_slices = {
+        key: value
+        for key, value in stored_slice_cells().items()
+        if key[0] >= NOW - timedelta(hours=47)
+    }
+    assert stored_slices == recent_slices
     rollups.rebuild_range(NOW - timedelta(days=60), NOW + timedelta(hours=1))
     assert_rollups_exact()
 
@@ -233,8 +247,9 @@ def test_the_receiver_costs_a_handful_of_queries_for_a_batch_in_one_hour(
         [_raw_mention(hour + timedelta(seconds=n), f"batch-{n}") for n in range(100)]
     )
     ids = [mention.pk for mention in mentions]
-    # hours (1), savepoint + release (2), locks (1), two deletes, two inserts
-    with django_assert_max_num_queries(8):
+    # hours (1), savepoint + release (2), locks (1), three deletes, three inserts (MentionHour,
+    # its slices, AuthorHour)
+    with django_assert_max_num_queries(10):
         rollups.refresh_rollups_of_mentions(mention_ids=ids)
     assert sum(MentionHour.objects.filter(topic="").values_list("mentions", flat=True)) == 100
 
@@ -255,7 +270,8 @@ def test_scoring_a_batch_of_100_adds_only_the_receivers_queries(
         for query in scoring.captured_queries
         if "board_" in query["sql"] or "pg_advisory" in query["sql"]
     ]
-    assert len(rollup_queries) <= 5
+    # Lock; delete and insert MentionHour, its slices and AuthorHour.
+    assert len(rollup_queries) <= 7
     assert_rollups_exact()
 
 
@@ -274,6 +290,7 @@ def test_a_failing_recompute_never_raises_into_ingest_or_scoring(monkeypatch, ca
 
 def test_rebuild_range_recomputes_every_hour_and_counts_them(world):
     MentionHour.objects.all().delete()
+    MentionSliceHour.objects.all().delete()
     AuthorHour.objects.all().delete()
     start, end = at(20, 9, month=9), at(10, 14)
     assert rollups.rebuild_range(start, end) == (end - start) // timedelta(hours=1)
@@ -334,6 +351,7 @@ mention_specs = st.lists(
 def test_recompute_equals_a_fresh_raw_aggregate_for_any_mentions(specs):
     Mention.objects.all().delete()
     MentionHour.objects.all().delete()
+    MentionSliceHour.objects.all().delete()
     AuthorHour.objects.all().delete()
     version = services.active_version()
     authors = [
