@@ -28,6 +28,12 @@ WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 52, 14, 40
 PLOT_WIDTH, PLOT_HEIGHT = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 MAX_TIME_LABELS = 8
+# A series in a half-width column (exposure) is drawn narrower, so its axis type is not
+# shrunk to half size on the board nor its labels crowded on the wall.
+HALF_WIDTH = 400
+# The time axis' type: 11 in series_chart.html, 15 px on the wall (board.css); a label is
+# estimated at CHAR_EM of the type per character, with GAP_EM between two labels.
+WALL_AXIS_FONT, CHAR_EM, GAP_EM = 15, 0.6, 1.0
 
 # Bars sit in half-width columns: a narrower drawing keeps their text legible once scaled.
 BAR_ROW, BAR_LABEL, BAR_VALUE, BAR_WIDTH = 24, 150, 56, 380
@@ -140,16 +146,37 @@ def _time_label(start: datetime, bucket: timedelta, previous_day) -> tuple[str, 
     return label, moment.date()
 
 
-def time_ticks(starts: Sequence[datetime], bucket: timedelta) -> list[Tick]:
-    """At most MAX_TIME_LABELS labels under the buckets, the day named when it changes."""
+def time_ticks(
+    starts: Sequence[datetime], bucket: timedelta, plot_width: float = PLOT_WIDTH
+) -> list[Tick]:
+    """Labels under every n-th bucket, the day named when it changes: at most
+    MAX_TIME_LABELS, and as many as fit the plot's width without two labels overlapping
+    ("1 Dec 17:0020:00" on a narrow chart), so n grows until the longest label fits."""
     count = max(1, len(starts))
-    slot = PLOT_WIDTH / count
+    slot = plot_width / count
     every = max(1, math.ceil(count / MAX_TIME_LABELS))
+    while True:
+        ticks = _ticks_every(starts, bucket, every, slot)
+        if every >= count or _labels_fit(ticks, every * slot):
+            return ticks
+        every += 1
+
+
+def _ticks_every(
+    starts: Sequence[datetime], bucket: timedelta, every: int, slot: float
+) -> list[Tick]:
     ticks, day = [], None
     for index in range(0, len(starts), every):
         label, day = _time_label(starts[index], bucket, day)
         ticks.append(Tick(position=round(LEFT + index * slot + slot / 2, 2), label=label))
     return ticks
+
+
+def _labels_fit(ticks: Sequence[Tick], spacing: float) -> bool:
+    """Whether centred labels `spacing` apart leave a gap, at the largest type the axis
+    is shown in (an estimate: SVG text is not measured on the server)."""
+    longest = max((len(tick.label) for tick in ticks), default=0)
+    return (longest * CHAR_EM + GAP_EM) * WALL_AXIS_FONT <= spacing
 
 
 # --- series over time ------------------------------------------------------------------------
@@ -161,8 +188,8 @@ def _y(value: float, top: float) -> float:
     return round(TOP + PLOT_HEIGHT - PLOT_HEIGHT * (value / top if top else 0), 2)
 
 
-def _centres(count: int) -> list[float]:
-    slot = PLOT_WIDTH / max(1, count)
+def _centres(count: int, plot_width: float = PLOT_WIDTH) -> list[float]:
+    slot = plot_width / max(1, count)
     return [round(LEFT + index * slot + slot / 2, 2) for index in range(count)]
 
 
@@ -193,8 +220,10 @@ def _share_runs(xs: Sequence[float], shares: Sequence[float | None]) -> list[str
     return runs
 
 
-def _columns(labels: Sequence[str], urls: Sequence[str]) -> list[Column]:
-    slot = PLOT_WIDTH / max(1, len(labels))
+def _columns(
+    labels: Sequence[str], urls: Sequence[str], plot_width: float = PLOT_WIDTH
+) -> list[Column]:
+    slot = plot_width / max(1, len(labels))
     return [
         Column(x=round(LEFT + index * slot, 2), width=round(slot, 2), label=label, url=url)
         for index, (label, url) in enumerate(zip(labels, urls, strict=True))
@@ -301,10 +330,12 @@ def exposure_chart(
     url: str,
 ) -> SeriesChart:
     """Exposure (reach x minutes unanswered) at the end of each bucket, as an area; every
-    bucket links to the open incidents by exposure (`url`: the history is not a list)."""
+    bucket links to the open incidents by exposure (`url`: the history is not a list).
+    Drawn HALF_WIDTH wide: it sits in a half-width column."""
     values = [value for _start, value in points]
     top, step = _scale(max(values, default=0))
-    xs = _centres(len(points))
+    plot_width = HALF_WIDTH - LEFT - RIGHT
+    xs = _centres(len(points), plot_width)
     labels = [
         gettext("%(time)s: exposure %(value)s")
         % {"time": bucket_label(start, bucket), "value": number(value)}
@@ -325,13 +356,15 @@ def exposure_chart(
         title=gettext("Exposure over time (reach × minutes unanswered)"),
         desc=desc,
         columns_header=[gettext("Exposure")],
+        width=HALF_WIDTH,
+        plot_right=LEFT + plot_width,
         area=_area(xs, [_y(value, top) for value in values]),
         line=_polyline(xs, [_y(value, top) for value in values]),
         value_ticks=[
             Tick(position=_y(value, top), label=_short(value)) for value in range(0, top + 1, step)
         ],
-        time_ticks=time_ticks([start for start, _value in points], bucket),
-        columns=_columns(labels, [url] * len(points)),
+        time_ticks=time_ticks([start for start, _value in points], bucket, plot_width),
+        columns=_columns(labels, [url] * len(points), plot_width),
         rows=[
             TableRow(start=start, label=bucket_label(start, bucket), cells=[number(value)], url=url)
             for start, value in points
