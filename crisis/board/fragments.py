@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
-from django.utils.translation import get_language, gettext_lazy, ngettext
+from django.utils.translation import get_language, gettext_lazy, ngettext, npgettext
 
 from crisis.board import charts, headline, incident_metrics, mention_metrics
 from crisis.board.filters import HOUR, BoardFilters, floor_hour
@@ -156,6 +156,7 @@ def incidents_context(f: BoardFilters, now: datetime) -> dict:
     ]
     return {
         "total": charts.number(sum(count.count for count in counts)),
+        "total_count": sum(count.count for count in counts),
         "any": any(count.count for count in counts),
         "all_url": incidents_url(f, sort="severity"),
         "overdue_url": incidents_url(f, sla="breached", sort="severity"),
@@ -170,7 +171,7 @@ def incidents_context(f: BoardFilters, now: datetime) -> dict:
 
 def exposure_context(f: BoardFilters, now: datetime) -> dict:
     current = incident_metrics.exposure_now(now)
-    points = incident_metrics.exposure_series(f, now)
+    points = incident_metrics.exposure_series(f, now, current=current)
     url = incidents_url(f, sort="exposure")
     return {
         "value": charts.number(current.value),
@@ -279,7 +280,8 @@ def alerts_context(f: BoardFilters, now: datetime) -> dict:
             {
                 "alert": alert,
                 "topic": topic_label(alert.topic),
-                "factor": charts.formats.number_format(alert.factor, 1),
+                # number_format cuts decimals: round first, as the headline does (3.46 reads 3.5).
+                "factor": charts.formats.number_format(round(alert.factor, 1), 1),
                 "expected": charts.formats.number_format(alert.expected, 1),
                 "url": mentions_url(
                     f,
@@ -302,7 +304,9 @@ def _duration(age: timedelta) -> str:
             "days": days,
             "hours": hours,
         }
-    return ngettext("%(hours)s h %(minutes)s min", "%(hours)s h %(minutes)s min", hours) % {
+    return npgettext(
+        "age of a crisis", "%(hours)s h %(minutes)s min", "%(hours)s h %(minutes)s min", hours
+    ) % {
         "hours": hours,
         "minutes": minutes,
     }
