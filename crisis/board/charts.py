@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.utils import formats, timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from crisis.rooms.charts import nice_ceiling
 
@@ -258,7 +258,10 @@ def volume_chart(
     )
     xs = _centres(len(points))
     ends = [min(point.start + bucket, end) for point in points]
-    labels = [_volume_phrase(point, bucket) for point in points]
+    # Each bucket's link and time label once: the columns and the table share them.
+    urls = [link(point.start, stop) for point, stop in zip(points, ends, strict=True)]
+    times = [bucket_label(point.start, bucket) for point in points]
+    labels = [_volume_phrase(point, time) for point, time in zip(points, times, strict=True)]
     return SeriesChart(
         chart_id=chart_id,
         title=gettext("Mentions and negative share over time, against the usual level"),
@@ -273,28 +276,30 @@ def volume_chart(
         ],
         share_ticks=[Tick(position=_y(share, 1), label=percent(share)) for share in (0, 0.5, 1)],
         time_ticks=time_ticks([point.start for point in points], bucket),
-        columns=_columns(
-            labels, [link(point.start, stop) for point, stop in zip(points, ends, strict=True)]
-        ),
+        columns=_columns(labels, urls),
         rows=[
             TableRow(
                 start=point.start,
-                label=bucket_label(point.start, bucket),
+                label=time,
                 cells=[
                     number(point.mentions),
                     number(point.baseline_mentions),
                     percent(point.negative_share),
                 ],
-                url=link(point.start, stop),
+                url=url,
             )
-            for point, stop in zip(points, ends, strict=True)
+            for point, time, url in zip(points, times, urls, strict=True)
         ],
     )
 
 
-def _volume_phrase(point: VolumeBucket, bucket: timedelta) -> str:
-    return gettext("%(time)s: %(mentions)s mentions (usually %(usual)s), %(share)s negative") % {
-        "time": bucket_label(point.start, bucket),
+def _volume_phrase(point: VolumeBucket, time: str) -> str:
+    return ngettext(
+        "%(time)s: %(mentions)s mention (usually %(usual)s), %(share)s negative",
+        "%(time)s: %(mentions)s mentions (usually %(usual)s), %(share)s negative",
+        point.mentions,
+    ) % {
+        "time": time,
         "mentions": number(point.mentions),
         "usual": number(point.baseline_mentions),
         "share": percent(point.negative_share),
@@ -308,7 +313,11 @@ def describe_volume(points: Sequence[VolumeBucket], bucket: timedelta) -> str:
     total = sum(point.mentions for point in points)
     usual = sum(point.baseline_mentions for point in points)
     parts = [
-        gettext("%(total)s mentions from %(start)s (usually %(usual)s).")
+        ngettext(
+            "%(total)s mention from %(start)s (usually %(usual)s).",
+            "%(total)s mentions from %(start)s (usually %(usual)s).",
+            total,
+        )
         % {
             "total": number(total),
             "start": bucket_label(points[0].start, bucket),
@@ -317,8 +326,10 @@ def describe_volume(points: Sequence[VolumeBucket], bucket: timedelta) -> str:
     ]
     if total:
         peak = max(points, key=lambda point: (point.mentions, point.start))
-        parts.append(gettext("Peak: %(what)s.") % {"what": _volume_phrase(peak, bucket)})
-    parts.append(gettext("Latest: %(what)s.") % {"what": _volume_phrase(points[-1], bucket)})
+        peak_phrase = _volume_phrase(peak, bucket_label(peak.start, bucket))
+        parts.append(gettext("Peak: %(what)s.") % {"what": peak_phrase})
+    latest_phrase = _volume_phrase(points[-1], bucket_label(points[-1].start, bucket))
+    parts.append(gettext("Latest: %(what)s.") % {"what": latest_phrase})
     return " ".join(parts)
 
 
@@ -336,10 +347,10 @@ def exposure_chart(
     top, step = _scale(max(values, default=0))
     plot_width = HALF_WIDTH - LEFT - RIGHT
     xs = _centres(len(points), plot_width)
+    times = [bucket_label(start, bucket) for start, _value in points]  # labels and table
     labels = [
-        gettext("%(time)s: exposure %(value)s")
-        % {"time": bucket_label(start, bucket), "value": number(value)}
-        for start, value in points
+        gettext("%(time)s: exposure %(value)s") % {"time": time, "value": number(value)}
+        for time, (_start, value) in zip(times, points, strict=True)
     ]
     peak = max(points, key=lambda point: (point[1], point[0]), default=None)
     if peak is None:
@@ -366,8 +377,8 @@ def exposure_chart(
         time_ticks=time_ticks([start for start, _value in points], bucket, plot_width),
         columns=_columns(labels, [url] * len(points), plot_width),
         rows=[
-            TableRow(start=start, label=bucket_label(start, bucket), cells=[number(value)], url=url)
-            for start, value in points
+            TableRow(start=start, label=time, cells=[number(value)], url=url)
+            for time, (start, value) in zip(times, points, strict=True)
         ],
     )
 

@@ -39,9 +39,9 @@ from crisis.rooms.models import (
     StatementVersion,
     TaskStatus,
 )
-from crisis.rooms.selectors import with_level_labels
+from crisis.rooms.selectors import crisis_levels, level_label
 from crisis.rooms.statement import cadence
-from protocols.models import SurgeAlert
+from protocols.models import ProtocolVersion, SurgeAlert
 from protocols.scoring.types import OVERALL_TOPIC, Severity
 
 # Most severe first, as the board lists them.
@@ -109,9 +109,12 @@ class Point:
     value: float
 
 
-def exposure_series(f: BoardFilters, now: datetime) -> list[Point]:
+def exposure_series(
+    f: BoardFilters, now: datetime, *, current: Exposure | None = None
+) -> list[Point]:
     """Exposure at the end of each chart bucket of the range (IncidentHour at the end of the
-    bucket's last hour, all severities); the bucket still in progress reads exposure_now.
+    bucket's last hour, all severities); the bucket still in progress reads exposure_now
+    (`current`, when the caller has it already: one query fewer).
     Exposure is the organisation's: the platform, language and topic filters do not apply."""
     bounds = bucket_bounds(f)
     closed_ends = [end for _start, end in bounds if end <= now]
@@ -122,13 +125,15 @@ def exposure_series(f: BoardFilters, now: datetime) -> list[Point]:
         .annotate(value=Sum("exposure_at_end"))
         .values_list("hour", "value")
     )
-    current = exposure_now(now).value if len(closed_ends) < len(bounds) else None
+    in_progress = None
+    if len(closed_ends) < len(bounds):
+        in_progress = (current or exposure_now(now)).value
     points = []
     for start, end in bounds:
         if end <= now:
             points.append(Point(start=start, value=float(at_end.get(end - HOUR) or 0.0)))
         elif start <= now:
-            points.append(Point(start=start, value=current or 0.0))
+            points.append(Point(start=start, value=in_progress or 0.0))
     return points
 
 
@@ -301,11 +306,13 @@ def active_crises(now: datetime) -> list[CrisisSummary]:
     """Live crises that are active or contained, newest first, with level label, commander,
     age, trend of their topics' mentions (last full hour against the one before), when the
     statement's next update is due and the open commitments (task to do or in progress).
-    Four queries however many crises: crises, level labels, commitments, topic hours."""
+    Three queries however many crises: crises (with their protocol's crisis section),
+    commitments, topic hours."""
     crises = list(_open_crises())
     if not crises:
         return []
-    with_level_labels(crises)
+    for crisis in crises:
+        _attach_crisis_section(crisis)
     commitments = _open_commitments([crisis.pk for crisis in crises])
     trends = _topic_mentions_by_hour(crises, now)
     summaries = []
@@ -337,18 +344,30 @@ def _next_update_due(crisis: Crisis) -> datetime | None:
 
 
 def _open_crises() -> QuerySet[Crisis]:
+    """The open live crises with their commander, the version in force and only the crisis
+    section of their protocol version (levels, cadence): the whole configuration, keyword
+    groups and all, would be read and decoded once per crisis."""
     in_force = StatementVersion.objects.filter(
         statement__crisis=OuterRef("pk"), state=StatementState.APPROVED
     ).order_by("-number")
     return (
         Crisis.objects.filter(origin=LIVE_ORIGIN, status__in=OPEN_CRISIS_STATES)
-        .select_related("commander", "protocol_version")
+        .select_related("commander")
         .annotate(
             in_force_id=Subquery(in_force.values("pk")[:1]),
             in_force_approved_at=Subquery(in_force.values("approved_at")[:1]),
+            protocol_crisis_section=F("protocol_version__config__crisis"),
         )
         .order_by("-declared_at", "-pk")
     )
+
+
+def _attach_crisis_section(crisis: Crisis) -> None:
+    """The crisis's level label, and its protocol version holding only the crisis section (what
+    crisis.rooms.statement.cadence reads), from the section read with the crisis."""
+    config = {"crisis": crisis.protocol_crisis_section or {}}
+    crisis.protocol_version = ProtocolVersion(pk=crisis.protocol_version_id, config=config)
+    crisis.level_label = level_label(crisis_levels(config), crisis.level)
 
 
 def _open_commitments(crisis_ids: list[int]) -> dict[int, int]:

@@ -18,6 +18,7 @@ from crisis.board.models import DailyFigure, IncidentHour, MentionHour
 from crisis.incidents.models import LIVE_ORIGIN, Incident, IncidentState
 from crisis.rooms.models import (
     Commitment,
+    Crisis,
     CrisisStatus,
     Statement,
     StatementState,
@@ -25,6 +26,8 @@ from crisis.rooms.models import (
     Task,
     TaskStatus,
 )
+from crisis.rooms.selectors import with_level_labels
+from crisis.rooms.statement import next_update_due
 from protocols.models import MentionScore
 from tests.incidents import factories
 from tests.rooms.factories import a_crisis
@@ -602,7 +605,8 @@ def test_trend_thresholds(last, before, trend):
 def test_active_crises_cost_the_same_queries_for_one_or_five(db, django_assert_num_queries):
     first = a_crisis(topics=["billing"], declared_at=NOW - HOUR)
     commitment(first, status=TaskStatus.DOING)
-    with django_assert_num_queries(4) as one:
+    # Crises (with their protocol's crisis section), commitments, topic hours.
+    with django_assert_num_queries(3) as one:
         incident_metrics.active_crises(NOW)
     for number in range(4):
         other = a_crisis(
@@ -617,6 +621,12 @@ def test_active_crises_cost_the_same_queries_for_one_or_five(db, django_assert_n
     assert len(summaries) == 5
     contained = [item for item in summaries if item.crisis.status == CrisisStatus.CONTAINED]
     assert all(item.next_update_due is None for item in contained)
+    # Read with the crises, yet what the crisis room computes for each.
+    for item in summaries:
+        crisis = Crisis.objects.get(pk=item.crisis.pk)
+        due = next_update_due(crisis, now=NOW)
+        assert item.next_update_due == (due.due_at if due else None)
+        assert item.level_label == with_level_labels([crisis])[0].level_label
 
 
 def test_recent_surge_alerts_are_live_in_range_newest_first(db):
