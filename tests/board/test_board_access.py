@@ -81,8 +81,9 @@ def test_executive_reads_every_teams_open_incidents_without_actions(client, exec
     assert reverse("board:incidents_csv") not in html  # the export is the workers'
 
 
-def test_executive_reads_an_incident_without_any_form(client, executive, case):
-    client.force_login(executive)
+@pytest.mark.parametrize("reader", ["executive", "administrator"])
+def test_executive_and_admin_read_an_incident_without_any_form(client, request, reader, case):
+    client.force_login(request.getfixturevalue(reader))
     response = client.get(reverse("incidents:detail", args=[case.pk]))
     assert response.status_code == 200
     html = response.content.decode()

@@ -116,9 +116,14 @@ def test_supervisor_is_served(client, supervisor, care, case, route):
 
 @pytest.mark.parametrize(
     ("role", "route"),
-    # The executive reads the page itself (issue 12; tests/board/test_board_access.py).
-    [("administrator", route) for route in ROUTES]
-    + [("executive", route) for route in ROUTES if route != "detail"],
+    # The executive and the admin read the page itself, never act (issue 12;
+    # tests/board/test_board_access.py).
+    [
+        (role, route)
+        for role in ("administrator", "executive")
+        for route in ROUTES
+        if route != "detail"
+    ],
 )
 def test_executive_and_admin_are_refused(client, request, case, route, role):
     client.force_login(request.getfixturevalue(role))
