@@ -107,8 +107,7 @@ def crises_context(f: BoardFilters, now: datetime) -> dict:
 
 
 def volume_context(f: BoardFilters, now: datetime) -> dict:
-    points = mention_metrics.volume_series(f)
-    totals = mention_metrics.totals(f)
+    points, totals = mention_metrics.volume_with_totals(f)  # one read of the hours for both
     chart = charts.volume_chart(
         [
             charts.VolumeBucket(

@@ -79,29 +79,69 @@ class VolumePoint:
         return _share(self.negative, self.scored)
 
 
-def volume_series(f: BoardFilters) -> list[VolumePoint]:
-    """One point per f.bucket from f.start to f.end (the last may be shorter), each with its
-    baseline (module docstring). One query: the range and its baseline window by hour."""
-    window_start = baseline_start(f)
-    by_hour = {
-        row["hour"]: (row["n_mentions"], row["n_negative"], row["n_scored"])
-        for row in count_rows(f, start=window_start)
+@dataclass(frozen=True, slots=True)
+class HourCounts:
+    """One hour's figures (every rollup read sums to these)."""
+
+    mentions: int = 0
+    scored: int = 0
+    negative: int = 0
+    complaints: int = 0
+    serious: int = 0
+
+
+NO_COUNTS = HourCounts()
+
+
+def hourly_counts(f: BoardFilters) -> dict[datetime, HourCounts]:
+    """The filters' figures per hour of the range and of its baseline window (hours with no
+    mention are absent). One query, a row per hour: volume_series and totals both derive
+    from it (volume_with_totals reads it once for both)."""
+    rows = (
+        count_rows(f, start=baseline_start(f))
         .values("hour")
         .annotate(
             n_mentions=figure_sum(f, "mentions"),
-            n_negative=figure_sum(f, "negative"),
             n_scored=figure_sum(f, "scored"),
+            n_negative=figure_sum(f, "negative"),
+            n_complaints=figure_sum(f, "complaints"),
+            n_serious=figure_sum(f, "serious"),
         )
         .order_by()
+    )
+    return {
+        row["hour"]: HourCounts(
+            row["n_mentions"],
+            row["n_scored"],
+            row["n_negative"],
+            row["n_complaints"],
+            row["n_serious"],
+        )
+        for row in rows
     }
+
+
+def volume_with_totals(f: BoardFilters) -> tuple[list[VolumePoint], MentionTotals]:
+    """volume_series(f) and totals(f) from one read of the hours (the volume block shows both)."""
+    by_hour = hourly_counts(f)
+    return volume_series(f, by_hour=by_hour), totals(f, by_hour=by_hour)
+
+
+def volume_series(
+    f: BoardFilters, *, by_hour: dict[datetime, HourCounts] | None = None
+) -> list[VolumePoint]:
+    """One point per f.bucket from f.start to f.end (the last may be shorter), each with its
+    baseline (module docstring). One query (hourly_counts), none when `by_hour` is given."""
+    window_start = baseline_start(f)
+    by_hour = hourly_counts(f) if by_hour is None else by_hour
     base = {hour: counts for hour, counts in by_hour.items() if hour < f.start}
-    base_negative = sum(counts[1] for counts in base.values())
-    base_share = _share(base_negative, sum(counts[2] for counts in base.values()))
+    base_negative = sum(counts.negative for counts in base.values())
+    base_share = _share(base_negative, sum(counts.scored for counts in base.values()))
     expected = _hourly_expectation(f, base) if f.bucket == HOUR else None
-    base_total = sum(counts[0] for counts in base.values())
+    base_total = sum(counts.mentions for counts in base.values())
     points = []
     for start, end in bucket_bounds(f):
-        counts = [by_hour.get(hour, (0, 0, 0)) for hour in _hours(start, end)]
+        counts = [by_hour.get(hour, NO_COUNTS) for hour in _hours(start, end)]
         if expected is not None:
             baseline = float(sum(expected[hour] for hour in _hours(start, end)))
         else:
@@ -109,9 +149,9 @@ def volume_series(f: BoardFilters) -> list[VolumePoint]:
         points.append(
             VolumePoint(
                 start=start,
-                mentions=sum(count[0] for count in counts),
-                negative=sum(count[1] for count in counts),
-                scored=sum(count[2] for count in counts),
+                mentions=sum(count.mentions for count in counts),
+                negative=sum(count.negative for count in counts),
+                scored=sum(count.scored for count in counts),
                 baseline_mentions=baseline,
                 baseline_negative_share=base_share,
             )
@@ -124,7 +164,7 @@ def _hourly_expectation(f: BoardFilters, base: dict[datetime, tuple]) -> dict[da
     days (a day with no mentions counts as zero)."""
     per_hour_of_day: dict[int, int] = defaultdict(int)
     for hour, counts in base.items():
-        per_hour_of_day[_hour_of_day(f, hour)] += counts[0]
+        per_hour_of_day[_hour_of_day(f, hour)] += counts.mentions
     return {
         hour: per_hour_of_day[_hour_of_day(f, hour)] / HOURLY_BASELINE_DAYS
         for hour in _hours(f.start, f.end)
@@ -151,57 +191,47 @@ class MentionTotals:
         return _share(self.negative, self.scored)
 
 
-def totals(f: BoardFilters) -> MentionTotals:
-    """The range's counts and their baseline (module docstring), in one query."""
+def totals(f: BoardFilters, *, by_hour: dict[datetime, HourCounts] | None = None) -> MentionTotals:
+    """The range's counts and their baseline (module docstring). One query (hourly_counts),
+    none when `by_hour` is given."""
     window_start = baseline_start(f)
-    in_range, in_base = Q(hour__gte=f.start), Q(hour__lt=f.start)
-    partial_day = _partial_day_hours(f)
-    extra = (
-        {} if partial_day is None else {"base_partial_day": figure_sum(f, "mentions", partial_day)}
-    )
-    row = count_rows(f, start=window_start).aggregate(
-        **extra,
-        n_mentions=figure_sum(f, "mentions", in_range),
-        n_scored=figure_sum(f, "scored", in_range),
-        n_negative=figure_sum(f, "negative", in_range),
-        n_complaints=figure_sum(f, "complaints", in_range),
-        n_serious=figure_sum(f, "serious", in_range),
-        base_mentions=figure_sum(f, "mentions", in_base),
-        base_scored=figure_sum(f, "scored", in_base),
-        base_negative=figure_sum(f, "negative", in_base),
-    )
+    by_hour = hourly_counts(f) if by_hour is None else by_hour
+    in_range = [counts for hour, counts in by_hour.items() if hour >= f.start]
+    in_base = [counts for hour, counts in by_hour.items() if hour < f.start]
+    base_mentions = sum(counts.mentions for counts in in_base)
     if f.bucket == HOUR:
         # The sum of the hourly baselines: every hour of the day once per whole day of the
         # range, plus the hours of the day of its last, partial day.
         whole_days = (f.end - f.start) // timedelta(days=1)
-        baseline = (whole_days * row["base_mentions"] + (row.get("base_partial_day") or 0)) / (
-            HOURLY_BASELINE_DAYS
+        partial_day = sum(
+            counts.mentions
+            for hour, counts in by_hour.items()
+            if hour < f.start and _in_partial_day(f, hour)
         )
+        baseline = (whole_days * base_mentions + partial_day) / HOURLY_BASELINE_DAYS
     else:
-        baseline = row["base_mentions"] * ((f.end - f.start) / (f.start - window_start))
+        baseline = base_mentions * ((f.end - f.start) / (f.start - window_start))
     return MentionTotals(
-        mentions=row["n_mentions"],
-        scored=row["n_scored"],
-        negative=row["n_negative"],
-        complaints=row["n_complaints"],
-        serious=row["n_serious"],
+        mentions=sum(counts.mentions for counts in in_range),
+        scored=sum(counts.scored for counts in in_range),
+        negative=sum(counts.negative for counts in in_range),
+        complaints=sum(counts.complaints for counts in in_range),
+        serious=sum(counts.serious for counts in in_range),
         baseline_mentions=baseline,
-        baseline_negative_share=_share(row["base_negative"], row["base_scored"]),
+        baseline_negative_share=_share(
+            sum(counts.negative for counts in in_base), sum(counts.scored for counts in in_base)
+        ),
     )
 
 
-def _partial_day_hours(f: BoardFilters) -> Q | None:
-    """The baseline hours with the same hours of the day as the range's partial last day
-    (a 38-hour range: the first 14 hours of the day from f.start's hour, on each baseline
-    day); None when the range is whole days or not hourly."""
+def _in_partial_day(f: BoardFilters, hour: datetime) -> bool:
+    """Whether a baseline hour has one of the hours of the day of the range's partial last
+    day (a 38-hour range: the first 14 hours from f.start's hour of the day, on each baseline
+    day); never when the range is whole days."""
     partial = (f.end - f.start) % timedelta(days=1)
-    if f.bucket != HOUR or not partial:
-        return None
-    condition = Q()
-    for back in range(1, HOURLY_BASELINE_DAYS + 1):
-        day = f.start - timedelta(days=back)
-        condition |= Q(hour__gte=day, hour__lt=day + partial)
-    return condition
+    if not partial:
+        return False
+    return (hour - f.start) % timedelta(days=1) < partial
 
 
 # --- breakdowns -----------------------------------------------------------------------------
@@ -434,13 +464,16 @@ def _choice_label(choices, key: str) -> str:
 
 
 def _keyword_group_names() -> dict[str, str]:
-    """Keyword group key -> the name the active protocol gives it (typed by supervisors)."""
-    config = (
+    """Keyword group key -> the name the active protocol gives it (typed by supervisors). Only
+    that section of the configuration is read (the whole one is tens of kilobytes of JSON)."""
+    groups = (
         ProtocolVersion.objects.filter(status=ProtocolStatus.ACTIVE)
-        .values_list("config", flat=True)
+        .order_by("-number")
+        .values_list("config__keyword_groups", flat=True)
         .first()
     )
-    groups = (config or {}).get("keyword_groups") or []
+    if not isinstance(groups, list):
+        groups = []
     return {
         str(group.get("key")): str(group.get("label") or group.get("key"))
         for group in groups

@@ -330,6 +330,16 @@ def test_each_figure_costs_one_or_two_queries(world, django_assert_max_num_queri
         metrics.known_topics(now=NOW)
 
 
+@pytest.mark.parametrize("query", QUERIES[:3] + QUERIES[8:9] + QUERIES[-2:], ids=repr)
+def test_the_volume_block_reads_its_series_and_totals_in_one_query(
+    world, query, django_assert_num_queries
+):
+    f = filters(query)
+    with django_assert_num_queries(1):
+        together = metrics.volume_with_totals(f)
+    assert together == (metrics.volume_series(f), metrics.totals(f))
+
+
 def test_an_empty_database_reads_zeros_and_no_shares(db):
     f = filters({"range": "7d"})
     totals = metrics.totals(f)
