@@ -148,10 +148,12 @@ def open_crises_to_link(incident: Incident) -> QuerySet[Crisis]:
     )
 
 
-def open_crises_on_topic(topic: str, *, origin: str) -> QuerySet[Crisis]:
-    return Crisis.objects.filter(
-        status__in=OPEN_CRISIS_STATES, origin=origin, topics__contains=[topic]
-    )
+def open_crises_on_topic(topic: str, *, origin: str) -> list[Crisis]:
+    """Open crises of this origin whose topics include `topic`. The open crises are few, so
+    their topic lists are matched here: a JSON `contains` lookup is Postgres-only and the
+    embedded SQLite default must link incidents to crises too."""
+    open_crises = Crisis.objects.filter(status__in=OPEN_CRISIS_STATES, origin=origin)
+    return [crisis for crisis in open_crises if topic in (crisis.topics or [])]
 
 
 def seatable_people() -> QuerySet:

@@ -266,6 +266,14 @@ def test_only_open_crises_of_the_same_run_collect_incidents():
     assert tasks_crises.link_incident(999999) == []
 
 
+def test_a_topic_links_only_to_crises_naming_it_whole():
+    # Matched in Python (the embedded SQLite has no JSON `contains`): whole topics, never parts.
+    a_crisis(topics=("billing-error",), title="Longer topic")
+    named = a_crisis(topics=("refunds", "billing"), title="Named")
+    assert tasks_crises.link_incident(_on_topic("billing").pk) == [named.pk]
+    assert tasks_crises.link_incident(_on_topic("bill").pk) == []
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_opened_incident_reaches_its_crisis_through_a_real_worker(celery_worker):
     crisis = a_crisis(topics=("billing",))
