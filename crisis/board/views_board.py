@@ -31,6 +31,7 @@ from crisis.board.fragments import (
 from crisis.board.mention_metrics import known_topics
 from crisis.board.version import data_version
 from crisis.roles import Perm
+from crisis.views.rendering import render_page_or_partial
 
 THEMES = ("light", "dark")
 
@@ -89,7 +90,12 @@ def topics(request: HttpRequest) -> HttpResponse:
     """The topic filter's suggestions, as the <option>s of its <datalist>: htmx fetches them
     the first time the field gets focus, so the page itself never reads a week of topic rows
     (a board rendered to look at, or on the wall, never needs them)."""
-    return render(request, "board/partials/topic_options.html", {"topics": known_topics()})
+    return render_page_or_partial(
+        request,
+        "board/topics.html",
+        "board/partials/topic_options.html",
+        {"topics": known_topics()},
+    )
 
 
 @require_GET

@@ -134,6 +134,14 @@ def test_topic_suggestions_are_fetched_apart_as_datalist_options(
     assert response.content.decode().strip() == '<option value="billing"></option>'
 
 
+def test_topic_suggestions_are_a_page_of_links_without_htmx(client, executive, board_data):
+    # Every htmx endpoint also works as a full page (a link opened in a new tab, a crawler).
+    client.force_login(executive)
+    html = client.get(reverse("board_topics")).content.decode()
+    assert "<h1>" in html
+    assert f'href="{reverse("board")}?topic=billing"' in html
+
+
 def test_topic_suggestions_need_the_board_permission(client, manager):
     client.force_login(manager)
     assert client.get(reverse("board_topics")).status_code == 403
