@@ -5,32 +5,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('protocols', '0008_schema_upgrade_crisis_section'),
+        ("protocols", "0008_schema_upgrade_crisis_section"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SurgeAlert',
+            name="SurgeAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('topic', models.CharField(max_length=200, verbose_name='topic')),
-                ('factor', models.FloatField(verbose_name='factor')),
-                ('observed', models.PositiveIntegerField(verbose_name='observed')),
-                ('expected', models.FloatField(verbose_name='expected')),
-                ('bucket_start', models.DateTimeField(verbose_name='bucket start')),
-                ('raised_at', models.DateTimeField(verbose_name='raised')),
-                ('origin', models.CharField(default='live', max_length=40, verbose_name='origin')),
-                ('crisis_suggested', models.BooleanField(default=False, verbose_name='suggested a crisis')),
-                ('protocol_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='surge_alerts', to='protocols.protocolversion', verbose_name='protocol version')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("topic", models.CharField(max_length=200, verbose_name="topic")),
+                ("factor", models.FloatField(verbose_name="factor")),
+                ("observed", models.PositiveIntegerField(verbose_name="observed")),
+                ("expected", models.FloatField(verbose_name="expected")),
+                ("bucket_start", models.DateTimeField(verbose_name="bucket start")),
+                ("raised_at", models.DateTimeField(verbose_name="raised")),
+                ("origin", models.CharField(default="live", max_length=40, verbose_name="origin")),
+                (
+                    "crisis_suggested",
+                    models.BooleanField(default=False, verbose_name="suggested a crisis"),
+                ),
+                (
+                    "protocol_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="surge_alerts",
+                        to="protocols.protocolversion",
+                        verbose_name="protocol version",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'surge alert',
-                'verbose_name_plural': 'surge alerts',
-                'ordering': ['-raised_at', '-id'],
-                'indexes': [models.Index(fields=['origin', '-raised_at'], name='surge_alert_newest')],
-                'constraints': [models.UniqueConstraint(fields=('origin', 'topic', 'bucket_start'), name='one_surge_alert_per_bucket')],
+                "verbose_name": "surge alert",
+                "verbose_name_plural": "surge alerts",
+                "ordering": ["-raised_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["origin", "-raised_at"], name="surge_alert_newest")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("origin", "topic", "bucket_start"),
+                        name="one_surge_alert_per_bucket",
+                    )
+                ],
             },
         ),
     ]

@@ -6,34 +6,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0002_awaiting_response_since'),
-        ('monitoring', '0007_mention_origin_database_default'),
-        ('people', '0001_initial'),
-        ('protocols', '0009_surge_alerts'),
+        ("incidents", "0002_awaiting_response_since"),
+        ("monitoring", "0007_mention_origin_database_default"),
+        ("people", "0001_initial"),
+        ("protocols", "0009_surge_alerts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['opened_at'], name='incident_opened'),
+            model_name="incident",
+            index=models.Index(fields=["opened_at"], name="incident_opened"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['first_response_at'], name='incident_first_response'),
+            model_name="incident",
+            index=models.Index(fields=["first_response_at"], name="incident_first_response"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['sla_due_at'], name='incident_sla_due'),
+            model_name="incident",
+            index=models.Index(fields=["sla_due_at"], name="incident_sla_due"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['updated_at'], name='incident_updated'),
+            model_name="incident",
+            index=models.Index(fields=["updated_at"], name="incident_updated"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(django.db.models.functions.comparison.Least('first_response_at', 'closed_at', 'resolved_at'), name='incident_unanswered_until'),
+            model_name="incident",
+            index=models.Index(
+                django.db.models.functions.comparison.Least(
+                    "first_response_at", "closed_at", "resolved_at"
+                ),
+                name="incident_unanswered_until",
+            ),
         ),
     ]
