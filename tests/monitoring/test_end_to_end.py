@@ -78,6 +78,11 @@ def test_every_served_item_is_stored_once_with_every_fault_switched_on(celery_wo
     world = World.generate(seed=11, start=START, hours=1.0, crisis_at_minutes=20)
     with SimulatorServer(world, clock=START + timedelta(minutes=2), fault_seed=3) as server:
         make_sources(server)
+        # One sure hit of every kind first (the random ones below may all miss on a run
+        # whose requests interleave differently), then the random rain.
+        for kind in ("429", "500", "timeout", "malformed_json", "duplicate", "out_of_order"):
+            server.add_fault(kind, count=1, retry_after=1, delay=1.5)
+        server.add_fault("malformed_item", "mastodon", count=1)
         for kind in ("429", "500", "timeout", "malformed_json"):
             server.add_fault(kind, probability=0.08, retry_after=1, delay=1.5)
         # Feed entries without id or date are still readable by design (a hash of title and
