@@ -186,6 +186,14 @@ class CrisisSuggestion(models.Model):
         return f"{self.topic} ({self.get_reason_display()})"
 
 
+class HeldBack(models.TextChoices):
+    """Why a surge at the crisis factor suggested no crisis."""
+
+    NOT_SERIOUS = "not_serious", _("Not serious (a spike of ordinary or positive mentions)")
+    COLLECTION_GAP = "gap", _("Traffic resuming after a collection gap")
+    MUTED = "muted", _("Topic muted")
+
+
 class SurgeAlert(models.Model):
     """One alert the live surge detector raised (protocols.spikes.Alert): every surge, also
     those below the crisis factor, so the board lists what the detector saw and not only
@@ -209,6 +217,14 @@ class SurgeAlert(models.Model):
         related_name="surge_alerts",
     )
     crisis_suggested = models.BooleanField(_("suggested a crisis"), default=False)
+    # The crisis rule's reading of the surge: serious (negative or complaint share well above
+    # the topic's usual, or serious mentions from distinct authors) or a plain spike (praise,
+    # a promotion, a campaign); and, when it reached the crisis factor but suggested nothing,
+    # why (HeldBack).
+    serious = models.BooleanField(_("serious"), default=False)
+    held_back = models.CharField(
+        _("not suggested because"), max_length=16, choices=HeldBack.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("surge alert")
@@ -265,3 +281,83 @@ class BacktestRun(models.Model):
         if self.status == BacktestStatus.DONE:
             return 100
         return int(100 * self.processed / self.total) if self.total else 0
+
+
+class TopicMute(models.Model):
+    """A supervisor silences crisis suggestions on a topic until a set time (a planned
+    campaign, a launch): surges are still recorded and shown, none suggests a crisis.
+    Created and ended through `protocols.services`, each audited."""
+
+    topic = models.CharField(_("topic"), max_length=200)
+    until = models.DateTimeField(_("muted until"))
+    reason = models.TextField(_("reason"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("muted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("muted at"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended early at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("topic mute")
+        verbose_name_plural = _("topic mutes")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["topic", "until"], name="topic_mute_active")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} muted until {self.until:%Y-%m-%d %H:%M}"
+
+
+class RunKind(models.TextChoices):
+    REPLAY = "replay", _("Replay")
+    DRILL = "drill", _("Drill")
+
+
+class Run(models.Model):
+    """A replay of stored history or a drill: its mentions, scores, incidents, alerts and
+    suggestions carry `origin` "run:<id>" and never count toward live figures; its surge
+    detector state is its own (never the live keys); its present is its own clock."""
+
+    # What makes a run the same run: a replay's file hash, so replaying a file twice into
+    # one database stores nothing twice; a drill's own id.
+    key = models.CharField(_("key"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=RunKind.choices)
+    label = models.CharField(_("label"), max_length=200, blank=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Scenario time reached: the run's present.
+    clock = models.DateTimeField(_("scenario clock"), null=True, blank=True)
+    played = models.PositiveIntegerField(_("rows played"), default=0)
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    # Who takes part (a drill notifies and routes to these people only).
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("participants"), related_name="+", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("replay or drill run")
+        verbose_name_plural = _("replay and drill runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk}: {self.label}"
+
+    @property
+    def origin(self) -> str:
+        return run_origin(self.pk)
+
+
+LIVE_ORIGIN = "live"
+
+
+def run_origin(run_id: int) -> str:
+    """The origin value a run's rows carry."""
+    return f"run:{run_id}"
+
+
+def run_id_of(origin: str) -> int | None:
+    """The run id of an origin value, None for live (or anything else)."""
+    prefix, _sep, number = origin.partition(":")
+    return int(number) if prefix == "run" and number.isdigit() else None
