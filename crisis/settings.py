@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "crisis.replies",
     "crisis.rooms",
     "crisis.board",
+    "crisis.drills",
     "axes",  # login throttling and lockout; listed last as its documentation asks
 ]
 
