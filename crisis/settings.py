@@ -274,6 +274,14 @@ CELERY_BEAT_SCHEDULE["board-send-daily-digests"] = {
     "schedule": 600.0,
     "options": {"expires": 550},
 }
+# Drills: each running drill ticks every DRILL_TICK_SECONDS (each tick schedules the next);
+# the beat restarts a drill whose ticks stopped.
+DRILL_TICK_SECONDS = float(os.environ.get("DRILL_TICK_SECONDS", "2"))
+CELERY_BEAT_SCHEDULE["drills-restart-stalled"] = {
+    "task": "crisis.drills.tasks.restart_stalled_drills",
+    "schedule": 15.0,
+    "options": {"expires": 14},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Monitoring -------------------------------------------------------------------------

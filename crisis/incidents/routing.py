@@ -33,7 +33,7 @@ from crisis.people.models import Profile
 from crisis.people.selectors import managers_on_shift, on_call_supervisor, teams_on_shift
 from crisis.roles import Role
 from crisis.services.audit import record_audit_event
-from protocols.models import ProtocolStatus, ProtocolVersion
+from protocols.models import ProtocolStatus, ProtocolVersion, Run, run_origin
 from protocols.schema import section
 
 logger = logging.getLogger(__name__)
@@ -256,6 +256,70 @@ def _assign_within_capacity(
             incident.team_id = profile.team_id
         services.assign_incident(actor=None, incident=incident, to_user=candidate, now=now)
         return load + 1
+
+
+# --- a run's incidents (drills) ----------------------------------------------------------------
+
+
+def route_run_incidents(*, run_id: int, now: datetime, limit: int = 200) -> list[int]:
+    """Give a drill's unowned incidents to its participants only: the active community
+    managers among them with the skills, least loaded with the run's own open incidents
+    first (then any of them; shifts and live load do not apply to a drill). A run without
+    participants (a replay) routes nothing. Returns the ids assigned; `now` is the run's
+    clock."""
+    participants = list(
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            groups__name=Role.COMMUNITY_MANAGER.value,
+            pk__in=Run.participants.through.objects.filter(run_id=run_id).values("user_id"),
+        )
+        .distinct()
+        .values_list("pk", "profile__languages", "profile__platforms")
+    )
+    if not participants:
+        return []
+    origin = run_origin(run_id)
+    assigned = []
+    waiting = Incident.objects.filter(
+        origin=origin, owner__isnull=True, state__in=ROUTABLE_STATES
+    ).order_by("opened_at", "pk")
+    for incident_id in list(waiting.values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            incident = (
+                waiting.select_for_update(skip_locked=True, of=("self",))
+                .select_related("first_mention")
+                .filter(pk=incident_id)
+                .first()
+            )
+            if incident is None:
+                continue
+            needs = needs_of(incident)
+            skilled = [
+                pk
+                for pk, languages, platforms in participants
+                if serves(needs, languages, platforms)
+            ]
+            candidates = skilled or [pk for pk, _languages, _platforms in participants]
+            loads = dict(
+                Incident.objects.filter(
+                    origin=origin, state__in=OPEN_STATES, owner_id__in=candidates
+                )
+                .values_list("owner_id")
+                .annotate(load=Count("pk"))
+                .values_list("owner_id", "load")
+            )
+            chosen = min(candidates, key=lambda pk: (loads.get(pk, 0), pk))
+            owner = get_user_model().objects.get(pk=chosen)
+            services.assign_incident(actor=None, incident=incident, to_user=owner, now=now)
+            record_audit_event(
+                actor=None,
+                verb="incident.route",
+                target=incident,
+                after={"rule": RouteRule.LEAST_LOADED, "owner": chosen, "run": run_id},
+            )
+            assigned.append(incident_id)
+    return assigned
 
 
 # --- the waiting queue -----------------------------------------------------------------------

@@ -57,8 +57,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
-    # "live", or "run:<id>" for a replay or drill: kept for the run's report, never shown
-    # in the bell nor e-mailed.
+    # "live", or "run:<id>" for a replay or drill: never e-mailed; shown in the bell of the
+    # run's participants only (born read for anyone else).
     origin = models.CharField(_("origin"), max_length=40, default=LIVE_ORIGIN, db_index=True)
     # The event's identity ("incident:12:assigned:7"), so a retried task notifies once.
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, blank=True)
@@ -80,11 +80,10 @@ class Notification(models.Model):
             )
         ]
         indexes = [
-            # The bell's unread COUNT, polled by every open page.
+            # The bell's unread COUNT, polled by every open page (live rows, and a drill's for
+            # its participants: a run's other rows are born read).
             models.Index(
-                fields=["user"],
-                condition=Q(read_at__isnull=True, origin=LIVE_ORIGIN),
-                name="notification_unread_live",
+                fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"
             ),
             # The sweeper's scan for e-mails that never went out.
             models.Index(

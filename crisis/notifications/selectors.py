@@ -20,16 +20,19 @@ NOTIFICATIONS_PER_PAGE = 25
 
 
 def unread_count(user: AbstractBaseUser) -> int:
-    """One COUNT on the partial index of unread live notifications."""
-    return Notification.objects.filter(user=user, origin=LIVE_ORIGIN, read_at__isnull=True).count()
+    """One COUNT on the partial index of unread notifications. A drill's notifications
+    count too for its participants (the only ones whose rows are born unread)."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
 def notifications_page(user: AbstractBaseUser, page_number: str | int | None) -> Page:
-    """One page of the user's live notifications, newest first (a count and a page query)."""
-    # Rows of a kind the user turned off in Calma are kept for the record, not listed.
-    notifications = Notification.objects.filter(
-        user=user, origin=LIVE_ORIGIN, in_app=True
-    ).order_by("-created_at", "-id")
+    """One page of the user's notifications, newest first (a count and a page query): the
+    live ones and those of the drills they take part in."""
+    # Rows of a kind the user turned off in Calma are kept for the record, not listed; so are
+    # a run's rows for anyone but its participants.
+    notifications = Notification.objects.filter(user=user, in_app=True).order_by(
+        "-created_at", "-id"
+    )
     return Paginator(notifications, NOTIFICATIONS_PER_PAGE).get_page(page_number)
 
 

@@ -23,6 +23,7 @@ from crisis.notifications.models import (
     NotificationKind,
 )
 from crisis.people.selectors import preferences_for
+from protocols.models import Run, run_id_of
 
 # A message as callers give it: a lazy translation, or a msgid (marked with gettext_noop so
 # makemessages finds it) and its parameters, e.g.
@@ -57,7 +58,9 @@ def notify(
 
     Title and body are rendered in each user's language and time zone. With a dedupe_key a
     repeated call (a retried task) returns the existing rows and sends nothing new. A run's
-    notifications (origin other than "live") are stored for its report but never sent.
+    notifications (origin other than "live") are never e-mailed nor sent to webhooks: they
+    reach the bell of the run's participants (a drill's), and are stored born read, for the
+    record, for anyone else.
     """
     kind = NotificationKind(kind)
     _check_url(url)
@@ -67,13 +70,15 @@ def notify(
     if not recipients:
         return []
     live = origin == LIVE_ORIGIN
-    channels = preferences.channels_for(recipients, kind) if live else {}
+    channels = preferences.channels_for(recipients, kind)
     rows = [
         _notification_for(
             user, kind, title, body, url, dedupe_key, now, origin, channels.get(user.pk)
         )
         for user in recipients
     ]
+    if not live:
+        _in_app_to_participants_only(rows, origin=origin, now=now)
     with transaction.atomic():
         notifications = _store(rows, dedupe_key)
         if live:
@@ -91,7 +96,7 @@ def mark_read(*, user: AbstractBaseUser, notification_id: int, now: datetime) ->
     """Mark one of the user's own notifications read (another user's raises DoesNotExist).
 
     No audit event: reading one's own notifications changes nothing anyone else sees."""
-    notification = Notification.objects.get(pk=notification_id, user=user, origin=LIVE_ORIGIN)
+    notification = Notification.objects.get(pk=notification_id, user=user, in_app=True)
     if notification.read_at is None:
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
         notification.read_at = now
@@ -100,9 +105,7 @@ def mark_read(*, user: AbstractBaseUser, notification_id: int, now: datetime) ->
 
 def mark_all_read(*, user: AbstractBaseUser, now: datetime) -> int:
     """Mark every unread notification of the user read; returns how many were unread."""
-    return Notification.objects.filter(user=user, origin=LIVE_ORIGIN, read_at__isnull=True).update(
-        read_at=now
-    )
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=now)
 
 
 # --- Rendering -------------------------------------------------------------------------------
@@ -162,6 +165,18 @@ def _notification_for(
         read_at=None if in_app else now,
         by_email=channels[NotificationChannel.EMAIL],
     )
+
+
+def _in_app_to_participants_only(rows: list[Notification], *, origin: str, now: datetime) -> None:
+    participants = set(
+        Run.participants.through.objects.filter(run_id=run_id_of(origin)).values_list(
+            "user_id", flat=True
+        )
+    )
+    for row in rows:
+        row.by_email = False
+        row.in_app = row.in_app and row.user_id in participants
+        row.read_at = None if row.in_app else now
 
 
 # --- Storing and sending ---------------------------------------------------------------------
