@@ -277,6 +277,7 @@ def _orm_upsert_mentions(
             thread_id=mention.thread_id[:512],
             engagement=mention.engagement,
             raw=mention.raw,
+            origin=mention.origin[:40],
         )
         for mention, language in zip(mentions, languages, strict=True)
     ]
@@ -315,7 +316,8 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_author_stage (
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS ingest_mention_stage (
     platform text, external_id text, author_handle text, url text, text text, language text,
-    published_at timestamptz, reply_to_id text, thread_id text, engagement jsonb, raw jsonb
+    published_at timestamptz, reply_to_id text, thread_id text, engagement jsonb, raw jsonb,
+    origin text
 ) ON COMMIT DELETE ROWS;
 TRUNCATE ingest_author_stage, ingest_mention_stage;
 """
@@ -335,9 +337,9 @@ ON CONFLICT (platform, handle) DO UPDATE SET
 _MERGE_MENTIONS = """
 INSERT INTO monitoring_mention
     (platform, external_id, source_id, author_id, url, text, language, published_at,
-     ingested_at, reply_to_id, thread_id, engagement, raw)
+     ingested_at, reply_to_id, thread_id, engagement, raw, origin)
 SELECT m.platform, m.external_id, %(source_id)s, a.id, m.url, m.text, m.language,
-       m.published_at, %(now)s, m.reply_to_id, m.thread_id, m.engagement, m.raw
+       m.published_at, %(now)s, m.reply_to_id, m.thread_id, m.engagement, m.raw, m.origin
 FROM ingest_mention_stage m
 JOIN monitoring_author a ON a.platform = m.platform AND a.handle = m.author_handle
 ORDER BY m.platform, m.external_id
@@ -372,7 +374,8 @@ def _postgres_copy_upsert(
                 )
         with raw_cursor.copy(
             "COPY ingest_mention_stage (platform, external_id, author_handle, url, text,"
-            " language, published_at, reply_to_id, thread_id, engagement, raw) FROM STDIN"
+            " language, published_at, reply_to_id, thread_id, engagement, raw, origin)"
+            " FROM STDIN"
         ) as copy:
             for mention, language in zip(mentions, languages, strict=True):
                 copy.write_row(
@@ -388,6 +391,7 @@ def _postgres_copy_upsert(
                         mention.thread_id[:512],
                         _json(mention.engagement),
                         _json(mention.raw),
+                        mention.origin[:40],
                     )
                 )
         cursor.execute(_MERGE_AUTHORS, {"now": now})

@@ -60,6 +60,8 @@ class MentionIn:
     thread_id: str = ""
     engagement: dict[str, int] = field(default_factory=dict)  # likes, reposts, replies, views
     raw: dict[str, Any] = field(default_factory=dict)
+    # "live", or "run:<id>" for a replay or drill (set by the replay engine, never a connector).
+    origin: str = "live"
 
 
 @dataclass(frozen=True, slots=True)
