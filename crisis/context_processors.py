@@ -25,6 +25,7 @@ NAVIGATION = (
     NavItem(_("Budgets"), "replies:budgets", Perm.MANAGE_BUDGETS, "$"),
     NavItem(_("Crisis board"), "board", Perm.VIEW_BOARD, "b"),
     NavItem(_("Crises"), "rooms:list", Perm.VIEW_CRISES, "x"),
+    NavItem(_("Drills"), "drills:list", Perm.SUPERVISE_INCIDENTS, "z"),
     NavItem(_("Mentions"), "monitoring:mentions", Perm.VIEW_MENTIONS, "m"),
     NavItem(_("Sources"), "monitoring:sources", Perm.MANAGE_SOURCES, "s"),
     NavItem(_("Publishing accounts"), "replies:accounts", Perm.MANAGE_PUBLISHING, "w"),

@@ -18,6 +18,7 @@ urlpatterns = [
     path("incidents/", include("crisis.incidents.urls")),
     path("replies/", include("crisis.replies.urls")),
     path("crises/", include("crisis.rooms.urls")),
+    path("drills/", include("crisis.drills.urls")),
     path("exports/", include("crisis.board.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("protocols/", include("protocols.urls")),

@@ -30,6 +30,7 @@ from crisis.incidents.models import (
 from crisis.people.models import Profile, Team
 from crisis.roles import Perm
 from monitoring.models import Mention
+from protocols.models import Run, RunKind, run_origin
 from protocols.scoring.types import Severity
 
 if TYPE_CHECKING:
@@ -130,6 +131,9 @@ class InboxViewer:
     supervisor: bool
     # A read-only reader (an executive from the board): every team's incidents, no action.
     reads_every_team: bool = False
+    # Whose incidents the queues hold: live ones, and those of the drills the viewer takes
+    # part in (until the drill is closed).
+    origins: tuple[str, ...] = (LIVE_ORIGIN,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,13 +156,29 @@ def inbox_viewer(user: AbstractBaseUser) -> InboxViewer:
         return InboxViewer(user_id=user.pk, team_id=None, supervisor=False, reads_every_team=True)
     team_id = Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
     return InboxViewer(
-        user_id=user.pk, team_id=team_id, supervisor=user.has_perm(Perm.SUPERVISE_INCIDENTS)
+        user_id=user.pk,
+        team_id=team_id,
+        supervisor=user.has_perm(Perm.SUPERVISE_INCIDENTS),
+        origins=(LIVE_ORIGIN, *drill_origins_of(user)),
     )
+
+
+def drill_origins_of(user: AbstractBaseUser) -> list[str]:
+    """The origins of the drills in progress (not closed) the user takes part in."""
+    runs = Run.objects.filter(kind=RunKind.DRILL, finished_at__isnull=True, participants=user)
+    return [run_origin(pk) for pk in runs.values_list("pk", flat=True)]
 
 
 def open_live_incidents() -> QuerySet[Incident]:
     """Incidents that still need work; a replay's or drill's never reach a live inbox."""
     return Incident.objects.filter(origin=LIVE_ORIGIN, state__in=OPEN_STATES)
+
+
+def open_inbox_incidents(viewer: InboxViewer) -> QuerySet[Incident]:
+    """The open incidents of the viewer's queues: live ones, and their drills'."""
+    if viewer.origins == (LIVE_ORIGIN,):
+        return open_live_incidents()
+    return Incident.objects.filter(origin__in=viewer.origins, state__in=OPEN_STATES)
 
 
 def _team_scope(viewer: InboxViewer) -> Q:
@@ -182,7 +202,7 @@ def inbox_counts(viewer: InboxViewer) -> dict[str, int]:
     """Open incidents per queue, in one query."""
     team = _team_scope(viewer)
     # Aggregate names must not clash with fields ("team"), hence the prefix.
-    counted = open_live_incidents().aggregate(
+    counted = open_inbox_incidents(viewer).aggregate(
         count_mine=Count("pk", filter=Q(owner_id=viewer.user_id)),
         count_team=Count("pk", filter=team),
         count_unassigned=Count("pk", filter=team & Q(owner__isnull=True)),
@@ -227,7 +247,7 @@ def inbox_incident_ids(
     """The ids of one queue's open incidents, filtered and sorted. Sorting ids alone (joins
     only where a filter needs them) keeps a page fast on a large queue; `inbox_rows` then
     loads the page's rows."""
-    incidents = open_live_incidents().filter(_queue_filter(viewer, filters.queue))
+    incidents = open_inbox_incidents(viewer).filter(_queue_filter(viewer, filters.queue))
     if filters.severity:
         incidents = incidents.filter(severity=filters.severity)
     if filters.triage_class:
