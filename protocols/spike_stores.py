@@ -81,6 +81,10 @@ class MemorySpikeStore:
     def counter(self, counter: str) -> int:
         return self._counters.get(counter, 0)
 
+    def empty(self) -> bool:
+        """Whether no topic was ever observed (a run's store in a new process)."""
+        return not self._states
+
 
 class SpikeStoreBusy(redis.exceptions.TimeoutError):
     """A topic's lock could not be had in time (another worker holds it, or held it and
