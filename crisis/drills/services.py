@@ -158,13 +158,16 @@ def _clean_name(name: str) -> str:
 
 def _parse(data: bytes):
     """The scenario's rows (replay.scenario_from_csv), or a refusal naming the bad rows."""
-    from crisis.drills.replay import scenario_from_csv
+    from crisis.drills.replay import ScenarioError, scenario_from_csv
 
     try:
         data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise DrillError(gettext("The file is not UTF-8 text.")) from error
-    parsed = scenario_from_csv(data)
+    try:
+        parsed = scenario_from_csv(data)
+    except ScenarioError as error:
+        raise DrillError(str(error)) from error
     if parsed.errors:
         shown = "; ".join(str(error) for error in parsed.errors[:ERRORS_SHOWN])
         more = len(parsed.errors) - ERRORS_SHOWN
@@ -244,6 +247,8 @@ def start_drill(
             % {"low": MIN_SPEED, "high": MAX_SPEED}
         )
     parsed = parsed_scenario(scenario)
+    if not parsed.rows:
+        raise DrillError(gettext("This scenario has no mentions to play."))
     people = list(participants if participants is not None else default_participants(actor))
     if actor.pk not in {person.pk for person in people}:
         people.append(actor)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from crisis.drills import report, services
@@ -29,7 +30,7 @@ START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 HEADER = "id,url,text,published_at,author,author_followers,language,platform\n"
 
 
-def csv_rows(count: int, *, minutes_apart: int = 5, text: str = "Hola, buen servicio") -> str:
+def csv_rows(count: int, *, minutes_apart: int = 5, text: str = "Hola buen servicio") -> str:
     lines = [
         f"m{number},https://example.org/p/{number},{text} {number},"
         f"{(FIRST_ROW + timedelta(minutes=minutes_apart * number)).isoformat()},"
@@ -331,3 +332,206 @@ def test_drill_page_shows_the_report_once_played(client, supervisor):
     page = client.get(reverse("drills:detail", args=[drill.pk])).content.decode()
     assert 'id="drill-report"' in page
     assert "+0 min" in page
+
+
+# --- scenarios ------------------------------------------------------------------------------
+
+
+def upload(client, text: str, name: str = "Upload"):
+    data = SimpleUploadedFile("scenario.csv", text.encode(), content_type="text/csv")
+    return client.post(reverse("drills:scenario_new"), {"name": name, "kind": "csv", "file": data})
+
+
+def test_an_uploaded_csv_becomes_a_scenario_of_its_rows(client, supervisor):
+    client.force_login(supervisor)
+    response = upload(client, csv_rows(4))
+    scenario = Scenario.objects.get()
+    assert response.status_code == 302
+    assert (scenario.rows, scenario.kind) == (4, ScenarioKind.CSV)
+
+
+def test_an_upload_with_bad_rows_is_refused_naming_their_lines(client, supervisor):
+    client.force_login(supervisor)
+    bad = csv_rows(2) + "m9,javascript:alert(1),x,2026-03-02T09:30:00Z,eve,1,es,bluesky\n"
+    response = upload(client, bad)
+    assert response.status_code == 400
+    assert "line 4" in response.content.decode()
+    assert not Scenario.objects.exists()
+
+
+def test_an_upload_over_the_size_cap_is_refused(client, supervisor, monkeypatch):
+    monkeypatch.setattr(services, "MAX_SCENARIO_BYTES", 100)
+    client.force_login(supervisor)
+    response = upload(client, csv_rows(4))
+    assert response.status_code == 400
+    assert not Scenario.objects.exists()
+
+
+def test_a_file_without_the_import_header_is_refused_clearly(client, supervisor):
+    client.force_login(supervisor)
+    response = upload(client, "just,some,columns\n1,2,3\n")
+    assert response.status_code == 400
+    assert not Scenario.objects.exists()
+
+
+def test_the_simulator_scenario_holds_its_billing_crisis(supervisor):
+    now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    scenario = services.create_simulator_scenario(actor=supervisor, name="", now=now, hours=1)
+    parsed = services.parsed_scenario(scenario)
+    assert scenario.kind == ScenarioKind.SIMULATOR
+    assert scenario.rows == len(parsed.rows) > 0
+    assert parsed.rows[-1].published_at <= now
+    assert any("cobr" in row.text.lower() for row in parsed.rows)
+
+
+# --- starting and ticking -------------------------------------------------------------------
+
+
+def test_starting_a_drill_makes_the_starter_and_active_managers_its_participants(
+    client, supervisor
+):
+    ana = manager("ana")
+    UserFactory(username="gone", role=Role.COMMUNITY_MANAGER, is_active=False)
+    scenario = stored_scenario(supervisor)
+    client.force_login(supervisor)
+    response = client.get(reverse("drills:start"))
+    chosen = [user.pk for user in response.context["form"].initial["participants"]]
+    response = client.post(
+        reverse("drills:start"),
+        {"scenario": scenario.pk, "speed": 120, "participants": chosen},
+    )
+    drill = Drill.objects.get()
+    assert response.url == reverse("drills:detail", args=[drill.pk])
+    assert set(drill.run.participants.all()) == {supervisor, ana}
+    assert (drill.run.kind, drill.speed, drill.scenario_start) == (RunKind.DRILL, 120, FIRST_ROW)
+
+
+def test_a_speed_out_of_range_is_refused(supervisor):
+    with pytest.raises(services.DrillError):
+        services.start_drill(
+            actor=supervisor, scenario=stored_scenario(supervisor), speed=5000, now=START
+        )
+
+
+def test_a_community_manager_cannot_start_a_drill(manager, supervisor):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.start_drill(
+            actor=manager, scenario=stored_scenario(supervisor), speed=60, now=START
+        )
+
+
+def started(supervisor, rows: int = 4, speed: int = 60) -> Drill:
+    return services.start_drill(
+        actor=supervisor, scenario=stored_scenario(supervisor, rows), speed=speed, now=START
+    )
+
+
+def test_a_tick_plays_only_the_rows_the_scenario_clock_made_due(supervisor):
+    drill = started(supervisor)  # rows at 9:00, 9:05, 9:10, 9:15; x60
+    tick = services.advance_drill(drill_id=drill.pk, now=START + timedelta(seconds=6))
+    drill.refresh_from_db()
+    assert (tick.played, drill.run.played, drill.run.clock) == (
+        2,
+        2,
+        FIRST_ROW + timedelta(minutes=5),
+    )
+    assert drill.status == DrillStatus.RUNNING
+
+
+def test_ticking_again_at_the_same_moment_stores_nothing_twice(supervisor):
+    from monitoring.models import Mention
+
+    drill = started(supervisor)
+    services.advance_drill(drill_id=drill.pk, now=START + timedelta(seconds=6))
+    stored = Mention.objects.filter(origin=drill.run.origin).count()
+    tick = services.advance_drill(drill_id=drill.pk, now=START + timedelta(seconds=6))
+    assert tick.played == 0
+    assert Mention.objects.filter(origin=drill.run.origin).count() == stored == 2
+
+
+def test_the_last_row_played_makes_the_drill_played(supervisor):
+    drill = started(supervisor)
+    tick = services.advance_drill(drill_id=drill.pk, now=START + timedelta(minutes=1))
+    drill.refresh_from_db()
+    assert tick.running is False
+    assert drill.status == DrillStatus.PLAYED
+    assert drill.played_at == START + timedelta(minutes=1)
+
+
+def test_a_tick_plays_at_most_its_bound_and_says_more_is_due(supervisor):
+    drill = started(supervisor)
+    tick = services.advance_drill(drill_id=drill.pk, now=START + timedelta(minutes=1), limit=3)
+    assert (tick.played, tick.more_due, tick.running) == (3, True, True)
+
+
+def test_a_closed_drill_plays_nothing_more(supervisor):
+    drill = started(supervisor)
+    services.close_drill(actor=supervisor, drill=drill, now=START)
+    assert services.advance_drill(drill_id=drill.pk, now=START + timedelta(minutes=1)) is None
+    drill.refresh_from_db()
+    assert drill.run.played == 0
+
+
+def test_a_drill_another_worker_is_ticking_is_left_alone(supervisor):
+    drill = started(supervisor)
+    Drill.objects.filter(pk=drill.pk).update(ticking_until=START + timedelta(minutes=5))
+    assert services.advance_drill(drill_id=drill.pk, now=START + timedelta(minutes=1)) is None
+
+
+def test_the_beat_restarts_a_drill_whose_ticks_stopped(supervisor):
+    drill = started(supervisor)
+    Drill.objects.filter(pk=drill.pk).update(ticked_at=START)
+    assert services.stalled_drill_ids(now=START + timedelta(seconds=10)) == []
+    assert services.stalled_drill_ids(now=START + timedelta(minutes=1)) == [drill.pk]
+
+
+# --- the board's real figures ---------------------------------------------------------------
+
+COMPLAINT = "Me habéis cobrado dos veces la factura y es una estafa: devolvedme el dinero ya"
+
+
+def complaint_burst(count: int) -> str:
+    lines = [
+        f"c{number},https://example.org/c/{number},{COMPLAINT} #{number},"
+        f"{(FIRST_ROW + timedelta(seconds=20 * number)).isoformat()},"
+        f"angry{number},{500 + number},es,bluesky\n"
+        for number in range(count)
+    ]
+    return HEADER + "".join(lines)
+
+
+def board_figures(now: datetime):
+    from crisis.board import headline, incident_metrics, mention_metrics
+    from crisis.board.filters import parse_filters
+
+    f = parse_filters({"range": "7d"}, now=now)
+    return (
+        mention_metrics.totals(f),
+        mention_metrics.by_platform(f),
+        incident_metrics.open_incidents_by_severity(f),
+        incident_metrics.sla_summary(now),
+        incident_metrics.exposure_now(now),
+        headline.headline(now).level,
+    )
+
+
+def test_a_played_drill_leaves_the_boards_real_figures_unchanged(supervisor):
+    incident(at=FIRST_ROW - timedelta(hours=1))  # the real world: one open incident
+    now = FIRST_ROW + timedelta(hours=1)
+    before = board_figures(now)
+    scenario = Scenario.objects.create(
+        name="Complaints",
+        kind=ScenarioKind.CSV,
+        data=complaint_burst(30),
+        rows=30,
+        created_by=supervisor,
+        created_at=START,
+    )
+    drill = services.start_drill(actor=supervisor, scenario=scenario, speed=3600, now=START)
+    services.advance_drill(drill_id=drill.pk, now=START + timedelta(minutes=5))
+    drill.refresh_from_db()
+    assert drill.status == DrillStatus.PLAYED
+    assert Incident.objects.filter(origin=drill.run.origin).exists()  # the drill did something
+    assert board_figures(now) == before
