@@ -1,21 +1,31 @@
 """Backtest: what a draft would have said about stored mentions, against the active version.
 
 Both versions score every mention of the last N days in time order through the same
-scoring function; velocity is replayed per version with an in-memory spike detector, and
-the crisis threshold is checked per topic as it would have been live.
+scoring function; velocity is replayed per version with an in-memory surge detector (the
+same detector code as live), and the one crisis rule (`protocols.crisis_rule`) is evaluated
+at each mention's time with in-memory counts, exactly as live scoring evaluates it in SQL.
 """
 
-from collections import Counter, defaultdict, deque
-from datetime import datetime, timedelta
+from collections import Counter
+from datetime import timedelta
 
 from django.utils import timezone
 
 from monitoring.models import Mention
 from protocols import velocity
+from protocols.crisis_rule import (
+    SERIOUS,
+    MemoryCounts,
+    RuleSettings,
+    is_negative_or_complaint,
+    on_serious_mention,
+    on_surge,
+)
 from protocols.models import BacktestRun, BacktestStatus, ProtocolVersion
-from protocols.pipeline import SERIOUS, compiled
+from protocols.pipeline import compiled
 from protocols.scoring.engine import score_mention
 from protocols.scoring.types import AuthorContext, Score
+from protocols.spikes import Alert
 from protocols.topics import topics_for
 
 CHUNK = 500
@@ -23,22 +33,25 @@ MAX_LISTED = 300  # changed mentions listed in the result; counts cover all of t
 
 
 class _VersionReplay:
-    """One version's live behaviour, replayed: velocity, repeat complainants, crisis threshold."""
+    """One version's live behaviour, replayed: velocity, repeat complainants, the crisis rule.
+
+    `crossings` holds the first time each topic crossed the rule: key `topic` for serious
+    mentions from distinct authors, `spike:<topic>` for a serious surge at the crisis factor
+    (ISO times). `alerts` lists every surge alert with the rule's reading of it."""
 
     def __init__(self, version: ProtocolVersion):
         self.version = version
         self.protocol = compiled(version)
         self.velocity = velocity.Replay(version)
         self.complaints: Counter[int] = Counter()
-        threshold = version.config["crisis_threshold"]
-        self.window = timedelta(minutes=threshold["window_minutes"])
-        self.needed = threshold["incidents"]
-        self.serious: dict[str, deque[datetime]] = defaultdict(deque)
+        self.rule = RuleSettings.from_protocol(version.config)
+        self.counts = MemoryCounts(self.rule)
         self.crossings: dict[str, str] = {}
+        self.alerts: list[tuple[Alert, bool, str]] = []
 
     def score(self, mention: Mention) -> Score:
         # As live: the velocity is read before scoring, the mention counted on its stored
-        # topics after.
+        # topics after, then the rule (surges first, then the serious mention).
         context = self.velocity.current(topics_for(mention.text, ()), mention.published_at)
         author = AuthorContext(
             followers=mention.author.followers,
@@ -52,24 +65,31 @@ class _VersionReplay:
             context=context,
             protocol=self.protocol,
         )
-        topics = topics_for(mention.text, score.matched_groups)
-        self.velocity.count(topics, mention.published_at)
-        if score.is_complaint:
-            self.complaints[mention.author_id] += 1
-        if score.severity in SERIOUS:
-            for topic in topics:
-                self._serious_on(topic, mention.published_at)
-        for topic in self.velocity.crisis_topics_since_last_call():
-            self.crossings.setdefault(f"spike:{topic}", mention.published_at.isoformat())
+        self.observe(mention, score)
         return score
 
-    def _serious_on(self, topic: str, at: datetime) -> None:
-        times = self.serious[topic]
-        times.append(at)
-        while times and times[0] < at - self.window:
-            times.popleft()
-        if len(times) >= self.needed:
-            self.crossings.setdefault(topic, at.isoformat())
+    def observe(self, mention: Mention, score: Score) -> None:
+        at = mention.published_at
+        topics = topics_for(mention.text, score.matched_groups)
+        serious = score.severity in SERIOUS
+        negative = is_negative_or_complaint(score.sentiment, score.is_complaint)
+        for topic in topics:
+            self.counts.add(topic, at, mention.author_id, serious, negative)
+        if score.is_complaint:
+            self.complaints[mention.author_id] += 1
+        for alert in self.velocity.count(topics, at):
+            decision, is_serious, held_back = on_surge(
+                self.rule, self.counts, alert, muted=False, after_gap=False
+            )
+            self.alerts.append((alert, is_serious, held_back))
+            if decision is not None:
+                self.crossings.setdefault(f"spike:{alert.topic}", at.isoformat())
+        if serious:
+            for topic in topics:
+                if topic in self.crossings:
+                    continue
+                if on_serious_mention(self.rule, self.counts, topic=topic, at=at):
+                    self.crossings[topic] = at.isoformat()
 
 
 def run_backtest(run: BacktestRun) -> BacktestRun:

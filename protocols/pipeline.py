@@ -9,17 +9,25 @@ redelivered after its worker was SIGKILLed):
    mention already has a score, the velocity stored with that score is reused;
 2. the scores (with their velocity) and the mention's topics are upserted in ONE transaction;
 3. only after the commit: the mentions are handed to the incident stage by task name, counted
-   in the surge detector exactly once each (`velocity.count_once`: a per-mention marker in the
-   same Redis transaction as the count), every alert the detector raises is recorded
-   (SurgeAlert, one row per topic and bucket), and crisis suggestions are raised (one open per
-   topic, decided by a database constraint). A repeat of 1-3 writes the same rows, counts
-   nothing twice and doubles no suggestion.
-Mentions from a replay or drill (origin other than "live") never feed the live detector and
-only raise suggestions of their own origin.
+   in the surge detector exactly once each (`velocity.count_once`: a per-mention marker
+   written with the count), every alert the detector raises is recorded with the crisis
+   rule's reading of it (SurgeAlert, one row per topic and bucket: serious or a plain spike,
+   and why a surge at the crisis factor suggested nothing), and crisis suggestions are raised
+   by the one crisis rule (`protocols.crisis_rule`, counting in SQL over the stored topics;
+   one open suggestion per topic and origin, decided by a database constraint). A repeat of
+   1-3 writes the same rows, counts nothing twice and doubles no suggestion.
+Mentions from a replay or drill (origin "run:<id>") never feed nor read the live detector:
+they are counted in their run's own detector and raise suggestions of their own origin.
+A rescoring never counts in a detector (it reuses the velocity stored with each score) and
+evaluates the rule at each mention's time: an old mention rescored today suggests nothing.
 """
 
+import hashlib
+import inspect
+import json
 import logging
-from collections import defaultdict
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -32,9 +40,18 @@ from django.db.models import Count
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
-from monitoring.models import Mention
+from monitoring.models import Mention, Source, SourceHealth
 from protocols import velocity
+from protocols.crisis_rule import (
+    SERIOUS,
+    Decision,
+    RuleSettings,
+    SqlCounts,
+    on_serious_mention,
+    on_surge,
+)
 from protocols.models import (
+    LIVE_ORIGIN,
     CrisisSuggestion,
     MentionScore,
     MentionTopic,
@@ -42,25 +59,47 @@ from protocols.models import (
     SurgeAlert,
 )
 from protocols.scoring.engine import CompiledProtocol, compile_protocol, score_mention
-from protocols.scoring.types import AuthorContext, Score, ScoringContext, Severity
-from protocols.services import raise_crisis_suggestion
+from protocols.scoring.types import AuthorContext, Score, ScoringContext
+from protocols.services import is_muted, raise_crisis_suggestion
 from protocols.signals import mentions_scored
 from protocols.spikes import Alert
 from protocols.topics import topics_for
 
 logger = logging.getLogger(__name__)
-LIVE = "live"
-_compiled: dict[int, CompiledProtocol] = {}
+LIVE = LIVE_ORIGIN
+# Compiled protocols kept per process, keyed by (version, content): a draft edited since is
+# a new key, and the least recently used beyond COMPILED_CACHE_SIZE are dropped.
+COMPILED_CACHE_SIZE = 16
+_compiled: "OrderedDict[tuple[int | None, str], CompiledProtocol]" = OrderedDict()
+_compiled_lock = threading.Lock()
+# A source that failed this recently and is healthy again may have left a backlog: a surge
+# of its mentions is traffic resuming after a collection gap, not a crisis.
+RECOVERY_WINDOW = timedelta(minutes=30)
+
+
+def config_digest(config) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
 def compiled(version: ProtocolVersion) -> CompiledProtocol:
-    """Compiled once per process per version; safe because a non-draft version never changes."""
-    if not version.is_draft and version.pk in _compiled:
-        return _compiled[version.pk]
+    """Compiled once per process per version and content (a bounded LRU)."""
+    key = (version.pk, config_digest(version.config))
+    with _compiled_lock:
+        protocol = _compiled.get(key)
+        if protocol is not None:
+            _compiled.move_to_end(key)
+            return protocol
     protocol = compile_protocol(version.config)
-    if not version.is_draft:
-        _compiled[version.pk] = protocol
+    with _compiled_lock:
+        _compiled[key] = protocol
+        while len(_compiled) > COMPILED_CACHE_SIZE:
+            _compiled.popitem(last=False)
     return protocol
+
+
+def _takes_origin(function) -> bool:
+    """Whether the velocity function counts per origin (runs have their own detector)."""
+    return "origin" in inspect.signature(function).parameters
 
 
 def previous_complaints(author_ids: Iterable[int], batch: Iterable[int]) -> dict[int, int]:
@@ -89,13 +128,15 @@ def score_and_store(
     version: ProtocolVersion,
     observe_spikes: bool = True,
     now: datetime | None = None,
+    hand_off: bool = True,
 ) -> list[MentionScore]:
     """Score mentions with `version`, upsert their scores and topics, and after the commit
     run the stage's side effects (see the module docstring).
 
     `observe_spikes` is the live stage (count in the detector, hand off to incidents); a
     rescoring passes False. `now` is the caller's clock (replays and tests pass it); the
-    detector ignores mentions dated far from the present.
+    detector ignores mentions dated far from the present. `hand_off=False`: the caller runs
+    the incident stage itself (a replay, with its own clock).
     """
     protocol = compiled(version)
     mentions = list(
@@ -124,7 +165,14 @@ def score_and_store(
         upsert_scores(rows)
         store_topics(mentions, topics)
         after_commit = partial(
-            after_scoring, version, mentions, rows, topics, live=observe_spikes, now=now
+            after_scoring,
+            version,
+            mentions,
+            rows,
+            topics,
+            live=observe_spikes,
+            now=now,
+            hand_off_mentions=hand_off,
         )
         transaction.on_commit(after_commit)
     return rows
@@ -139,12 +187,16 @@ def present_of(mention: Mention, now: datetime) -> datetime:
 def velocity_before_scoring(
     version: ProtocolVersion, mention: Mention, *, now: datetime
 ) -> ScoringContext:
-    """Read (never count) the live velocity of the mention's topics known before scoring."""
+    """Read (never count) the velocity of the mention's topics known before scoring, in the
+    detector of its origin (a run never reads nor feeds the live detector)."""
+    topics, present = topics_for(mention.text, ()), present_of(mention, now)
+    if _takes_origin(velocity.current):
+        return velocity.current(
+            version, topics, mention.published_at, now=present, origin=mention.origin
+        )
     if mention.origin != LIVE:
-        return ScoringContext()  # a run never reads nor feeds the live detector
-    return velocity.current(
-        version, topics_for(mention.text, ()), mention.published_at, now=present_of(mention, now)
-    )
+        return ScoringContext()
+    return velocity.current(version, topics, mention.published_at, now=present)
 
 
 def stored_velocity(mention_ids: Iterable[int]) -> dict[int, ScoringContext]:
@@ -219,48 +271,108 @@ def after_scoring(
     *,
     live: bool,
     now: datetime,
+    hand_off_mentions: bool = True,
 ) -> None:
     """The stage's side effects, once the scores are committed. Hand-off first: it never
     raises. A Redis error while counting propagates, so the task retries the batch (its
     scores are reused as they are, and what was already counted is not counted again)."""
-    if live:
+    if live and hand_off_mentions:
         hand_off(not_handed_off([mention.pk for mention in mentions]))
     # Before the surge count, which may raise for a retry (a repeat is harmless): the board's
     # rollups follow new scores, live or rescored; a receiver never fails the stage.
     mentions_scored.send_robust(sender=ProtocolVersion, mention_ids=[m.pk for m in mentions])
+    rule = RuleSettings.from_protocol(version.config)
     if live:
         for mention in mentions:
-            if mention.origin == LIVE:
-                count_in_surge_detector(version, mention, topics[mention.pk], now=now)
-    suggest_crisis_from_incidents(version, mentions, rows, topics, now=now)
+            count_in_surge_detector(version, mention, topics[mention.pk], now=now, rule=rule)
+    suggest_crisis_from_serious_mentions(version, mentions, rows, topics, now=now, rule=rule)
 
 
 def count_in_surge_detector(
-    version: ProtocolVersion, mention: Mention, topics: list[str], *, now: datetime
+    version: ProtocolVersion,
+    mention: Mention,
+    topics: list[str],
+    *,
+    now: datetime,
+    rule: RuleSettings | None = None,
 ) -> None:
-    """Count a live mention once on each stored topic; every alert the detector raises is
-    recorded (the board lists them) and a crisis-level surge suggests a crisis."""
+    """Count a mention once on each stored topic in its origin's detector; every alert the
+    detector raises is recorded with the rule's reading of it, and a serious surge at the
+    crisis factor (not muted, not after a collection gap) suggests a crisis."""
+    origin = mention.origin
+    rule = rule or RuleSettings.from_protocol(version.config)
     present = present_of(mention, now)
-    for alert in velocity.count_once(
-        version, mention.pk, topics, mention.published_at, now=present
-    ):
-        record_surge_alert(alert, version=version, origin=LIVE)
-        if not alert.crisis_suggested:
-            continue
-        raise_crisis_suggestion(
-            topic=alert.topic,
-            reason=CrisisSuggestion.Reason.SPIKE,
-            version=version,
-            origin=LIVE,
-            at=now,
-            factor=round(alert.factor, 2),
-            observed=alert.observed,
-            expected=round(alert.expected, 2),
-            detail=f"×{alert.factor:.1f} the usual rate since {alert.bucket_start:%H:%M} UTC",
+    if _takes_origin(velocity.count_once):
+        alerts = velocity.count_once(
+            version, mention.pk, topics, mention.published_at, now=present, origin=origin
         )
+    elif origin == LIVE:
+        alerts = velocity.count_once(version, mention.pk, topics, mention.published_at, now=present)
+    else:
+        return  # a run never feeds the live detector
+    counts = SqlCounts(origin)
+    for alert in alerts:
+        crisis = alert.crisis_suggested
+        decision, serious, held_back = on_surge(
+            rule,
+            counts,
+            alert,
+            muted=crisis and origin == LIVE and is_muted(alert.topic, alert.at),
+            after_gap=crisis and after_collection_gap(origin, alert, rule),
+        )
+        record_surge_alert(
+            alert, version=version, origin=origin, serious=serious, held_back=held_back
+        )
+        if decision is not None:
+            suggest(decision, version=version, origin=origin, now=now)
 
 
-def record_surge_alert(alert: Alert, *, version: ProtocolVersion, origin: str) -> None:
+def after_collection_gap(origin: str, alert: Alert, rule: RuleSettings) -> bool:
+    """Whether the surge's mentions come from a source that failed within the surge window
+    or the last RECOVERY_WINDOW and is healthy again (its backlog, not a surge). Live only:
+    a run knows its gaps from its detector (`alert.after_gap`)."""
+    if origin != LIVE:
+        return False
+    since = alert.at - max(RECOVERY_WINDOW, rule.surge_window)
+    recovered = list(
+        Source.objects.filter(
+            health=SourceHealth.HEALTHY, last_error_at__gte=since, last_error_at__lte=alert.at
+        ).values_list("pk", flat=True)
+    )
+    if not recovered:
+        return False
+    return MentionTopic.objects.filter(
+        origin=origin,
+        topic=alert.topic[:200],
+        published_at__gte=alert.at - rule.surge_window,
+        published_at__lte=alert.at,
+        mention__source_id__in=recovered,
+    ).exists()
+
+
+def suggest(decision: Decision, *, version: ProtocolVersion, origin: str, now: datetime) -> None:
+    """Raise the rule's decision (one open per topic and origin: the constraint decides)."""
+    raise_crisis_suggestion(
+        topic=decision.topic[:200],
+        reason=decision.reason,
+        version=version,
+        origin=origin,
+        at=now,
+        detail=decision.detail,
+        observed=decision.observed,
+        factor=decision.factor,
+        expected=decision.expected,
+    )
+
+
+def record_surge_alert(
+    alert: Alert,
+    *,
+    version: ProtocolVersion,
+    origin: str,
+    serious: bool = False,
+    held_back: str = "",
+) -> None:
     """Store one alert of the detector, once per (origin, topic, bucket): a repeat inserts
     nothing, and an escalation past the crisis factor in the same bucket upgrades the row.
 
@@ -269,12 +381,16 @@ def record_surge_alert(alert: Alert, *, version: ProtocolVersion, origin: str) -
     be raised; a failure is logged and the board misses that one alert."""
     try:
         with transaction.atomic():  # a savepoint: a failure leaves any outer transaction usable
-            _store_surge_alert(alert, version=version, origin=origin)
+            _store_surge_alert(
+                alert, version=version, origin=origin, serious=serious, held_back=held_back
+            )
     except DatabaseError:
         logger.exception("surge alert on %r not recorded", alert.topic[:200])
 
 
-def _store_surge_alert(alert: Alert, *, version: ProtocolVersion, origin: str) -> None:
+def _store_surge_alert(
+    alert: Alert, *, version: ProtocolVersion, origin: str, serious: bool, held_back: str
+) -> None:
     topic = alert.topic[:200]
     SurgeAlert.objects.bulk_create(
         [
@@ -288,6 +404,8 @@ def _store_surge_alert(alert: Alert, *, version: ProtocolVersion, origin: str) -
                 observed=alert.observed,
                 expected=alert.expected,
                 crisis_suggested=alert.crisis_suggested,
+                serious=serious,
+                held_back=held_back,
             )
         ],
         ignore_conflicts=True,  # recorded already (a repeated or concurrent count)
@@ -300,6 +418,8 @@ def _store_surge_alert(alert: Alert, *, version: ProtocolVersion, origin: str) -
             observed=alert.observed,
             expected=alert.expected,
             crisis_suggested=True,
+            serious=serious,
+            held_back=held_back,
         )
 
 
@@ -371,55 +491,52 @@ def score_row(
     )
 
 
-SERIOUS = (Severity.HIGH, Severity.CRITICAL)
-
-
-def suggest_crisis_from_incidents(
+def suggest_crisis_from_serious_mentions(
     version: ProtocolVersion,
     mentions: list[Mention],
     rows: list[MentionScore],
     topics: dict[int, list[str]],
     *,
     now: datetime,
+    rule: RuleSettings | None = None,
 ) -> None:
-    """The protocol's crisis threshold: N high-or-critical mentions on one topic in T minutes,
-    counted per origin over the stored topics (index on topic, published_at)."""
-    threshold = version.config["crisis_threshold"]
-    window = timedelta(minutes=threshold["window_minutes"])
-    origin_of = {mention.pk: mention.origin for mention in mentions}
-    serious: dict[str, set[str]] = defaultdict(set)
+    """The rule's first half for each serious mention of the batch, at the mention's time
+    (`crisis_rule.on_serious_mention`, counted in SQL per origin). A mention older than the
+    rule's window (a rescoring of old mentions) suggests nothing today; a topic with an open
+    suggestion of its origin is skipped (one read; the constraint still decides a race)."""
+    rule = rule or RuleSettings.from_protocol(version.config)
+    by_pk = {mention.pk: mention for mention in mentions}
+    candidates: dict[tuple[str, str], list[datetime]] = {}
     for row in rows:
-        if row.severity in SERIOUS:
-            serious[origin_of[row.mention_id]].update(topics[row.mention_id])
-    for origin, candidate_topics in serious.items():
-        # A read to skip topics already suggested; the constraint still decides a race.
-        already_open = set(
-            CrisisSuggestion.objects.filter(
-                origin=origin, topic__in=candidate_topics, dismissed_at__isnull=True
-            ).values_list("topic", flat=True)
-        )
-        counts = (
-            MentionTopic.objects.filter(
-                origin=origin,
-                topic__in=candidate_topics - already_open,
-                published_at__gte=now - window,
-                published_at__lte=now,
-                mention__score__severity__in=SERIOUS,
-            )
-            .values("topic")
-            .annotate(count=Count("pk"))
-        )
-        for row in counts:
-            if row["count"] >= threshold["incidents"]:
-                raise_crisis_suggestion(
-                    topic=row["topic"],
-                    reason=CrisisSuggestion.Reason.INCIDENTS,
-                    version=version,
-                    origin=origin,
-                    at=now,
-                    observed=row["count"],
-                    detail=(
-                        f"{row['count']} high or critical mentions"
-                        f" in {threshold['window_minutes']} min"
-                    ),
-                )
+        mention = by_pk[row.mention_id]
+        if row.severity not in SERIOUS or mention.published_at < now - rule.window:
+            continue
+        for topic in topics[row.mention_id]:
+            candidates.setdefault((mention.origin, topic), []).append(mention.published_at)
+    if not candidates:
+        return
+    already_open = _open_suggestions({origin for origin, _topic in candidates}, candidates)
+    for (origin, topic), times in candidates.items():
+        if (origin, topic) in already_open:
+            continue
+        counts = SqlCounts(origin)
+        for at in sorted(set(times)):
+            decision = on_serious_mention(rule, counts, topic=topic, at=at)
+            if decision is None:
+                continue
+            if origin == LIVE and is_muted(topic, at):
+                break  # muted until after this mention: no suggestion
+            suggest(decision, version=version, origin=origin, now=now)
+            break
+
+
+def _open_suggestions(
+    origins: set[str], candidates: dict[tuple[str, str], list[datetime]]
+) -> set[tuple[str, str]]:
+    return set(
+        CrisisSuggestion.objects.filter(
+            origin__in=origins,
+            topic__in={topic for _origin, topic in candidates},
+            dismissed_at__isnull=True,
+        ).values_list("origin", "topic")
+    )

@@ -1,15 +1,17 @@
 """Writes of the protocols app: drafts, section edits, activation, backtests, crisis suggestions
-(raised by scoring, dismissed by a supervisor) and the incident stage's hand-off receipt.
+(raised by scoring, dismissed by a supervisor), topic mutes and the incident stage's hand-off
+receipt.
 
 Each user action checks the supervisor's permission, writes in one transaction and records
 the audit event.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crisis.roles import Perm
 from crisis.services.audit import record_audit_event
@@ -22,6 +24,7 @@ from protocols.models import (
     MentionScore,
     ProtocolStatus,
     ProtocolVersion,
+    TopicMute,
 )
 from protocols.schema import upgrade
 from protocols.validation import FieldError, validate_config
@@ -252,3 +255,88 @@ def mark_handed_off(mention_ids: list[int], *, now: datetime) -> int:
     return MentionScore.objects.filter(
         mention_id__in=list(mention_ids), handed_off_at__isnull=True
     ).update(handed_off_at=now)
+
+
+# --- topic mutes ------------------------------------------------------------------------------
+# A mute is for a planned campaign or launch: at most this long, so none is forgotten for good.
+MAX_MUTE = timedelta(days=30)
+MAX_MUTE_REASON = 1000
+
+
+class MuteInvalid(Exception):
+    """A mute that cannot be set: `errors` maps a field to its message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = errors
+
+
+class MuteAlreadyEnded(Exception):
+    """The mute ended (early or at its time) before this request."""
+
+
+def _active(at: datetime) -> Q:
+    return Q(created_at__lte=at, until__gt=at) & (Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+
+
+def is_muted(topic: str, at: datetime) -> bool:
+    """Whether a mute silences crisis suggestions on `topic` at `at` (one indexed query)."""
+    return TopicMute.objects.filter(_active(at), topic=topic[:200]).exists()
+
+
+def active_mutes(at: datetime) -> QuerySet[TopicMute]:
+    """The mutes in force at `at`, the soonest to end first (the suggestions page)."""
+    return TopicMute.objects.filter(_active(at)).select_related("created_by").order_by("until")
+
+
+def mute_topic(*, actor, topic: str, until: datetime, reason: str, now: datetime) -> TopicMute:
+    """A supervisor silences crisis suggestions on `topic` until `until` (surges are still
+    recorded and shown). `until` is in the future and at most MAX_MUTE ahead; a reason is
+    required; a topic already muted is refused (end that mute first)."""
+    require_permission(actor, Perm.DECLARE_CRISIS)
+    topic, reason = (topic or "").strip(), (reason or "").strip()
+    errors: dict[str, str] = {}
+    if not topic or len(topic) > 200 or "\x00" in topic:
+        errors["topic"] = _("Name a topic of at most 200 characters.")
+    if until.tzinfo is None or until <= now:
+        errors["until"] = _("The mute must end in the future.")
+    elif until > now + MAX_MUTE:
+        errors["until"] = _("A mute lasts at most %(days)d days.") % {"days": MAX_MUTE.days}
+    if not reason or len(reason) > MAX_MUTE_REASON or "\x00" in reason:
+        errors["reason"] = _("Say why (at most %(count)d characters).") % {"count": MAX_MUTE_REASON}
+    if errors:
+        raise MuteInvalid(errors)
+    with transaction.atomic():
+        current = active_mutes(now).filter(topic=topic).first()
+        if current is not None:
+            raise MuteInvalid({"topic": _("This topic is already muted; end that mute first.")})
+        mute = TopicMute.objects.create(
+            topic=topic, until=until, reason=reason, created_by=actor, created_at=now
+        )
+        record_audit_event(
+            actor=actor,
+            verb="topic.mute",
+            target=mute,
+            after={"topic": topic, "until": until.isoformat(), "reason": reason},
+        )
+    return mute
+
+
+def end_mute(*, actor, mute: TopicMute, now: datetime) -> TopicMute:
+    """End a mute early: crisis suggestions on its topic resume from `now`."""
+    require_permission(actor, Perm.DECLARE_CRISIS)
+    with transaction.atomic():
+        ended = TopicMute.objects.filter(pk=mute.pk, ended_at__isnull=True, until__gt=now).update(
+            ended_at=now
+        )
+        if not ended:
+            raise MuteAlreadyEnded(mute.pk)
+        mute.refresh_from_db()
+        record_audit_event(
+            actor=actor,
+            verb="topic.unmute",
+            target=mute,
+            before={"until": mute.until.isoformat()},
+            after={"topic": mute.topic, "ended_at": now.isoformat()},
+        )
+    return mute

@@ -62,16 +62,25 @@ def present_minute() -> datetime:
     return timezone.now().replace(second=0, microsecond=0)
 
 
-def stored_mentions(count: int, *, at: datetime, origin: str = "live", text=SERIOUS_TEXT):
-    """`count` mentions published and received at `at`: they all land in one detector bucket."""
-    author, _ = Author.objects.get_or_create(
-        platform=Platform.MASTODON, handle="agitator", defaults={"followers": 20_000}
-    )
+def stored_mentions(
+    count: int, *, at: datetime, origin: str = "live", text=SERIOUS_TEXT, authors: int = 1
+):
+    """`count` mentions published and received at `at`: they all land in one detector bucket.
+    They are written by `authors` distinct accounts in turn (the crisis rule counts serious
+    mentions from distinct authors, issue 13)."""
+    accounts = [
+        Author.objects.get_or_create(
+            platform=Platform.MASTODON,
+            handle="agitator" if number == 0 else f"agitator{number}",
+            defaults={"followers": 20_000},
+        )[0]
+        for number in range(authors)
+    ]
     Mention.objects.bulk_create(
         Mention(
             platform=Platform.MASTODON,
             external_id=f"stage/{origin}/{number}",
-            author=author,
+            author=accounts[number % authors],
             text=text,
             language="es",
             published_at=at,
@@ -178,7 +187,7 @@ def test_a_rescore_reuses_the_velocity_the_score_was_stored_with(stage):
 
 def test_serious_mentions_raise_one_suggestion_per_topic_however_often_delivered(stage, supervisor):
     serious_protocol(supervisor)
-    ids = stored_mentions(6, at=present_minute())
+    ids = stored_mentions(6, at=present_minute(), authors=6)
     for batch in (ids[:3], ids[3:], ids, ids[:3]):
         score_new_mentions(batch)
     topics = CrisisSuggestion.objects.values_list("topic", flat=True)
@@ -198,7 +207,7 @@ def test_a_run_never_feeds_the_live_detector(stage):
 
 def test_a_run_never_suggests_a_live_crisis(stage, supervisor):
     serious_protocol(supervisor)
-    ids = stored_mentions(6, at=present_minute(), origin="run:9")
+    ids = stored_mentions(6, at=present_minute(), origin="run:9", authors=6)
     score_new_mentions(ids)
     assert not CrisisSuggestion.objects.filter(origin="live").exists()
     assert CrisisSuggestion.objects.filter(origin="run:9", topic=TAG).count() == 1
@@ -357,7 +366,7 @@ def test_a_worker_killed_mid_batch_and_restarted_counts_and_scores_each_mention_
     stage, supervisor, tmp_path
 ):
     serious_protocol(supervisor)
-    ids = stored_mentions(BATCHES * BATCH, at=present_minute())
+    ids = stored_mentions(BATCHES * BATCH, at=present_minute(), authors=10)
     batches = [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
     from crisis.celery import app
 
