@@ -45,6 +45,7 @@ Public API::
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -63,6 +64,18 @@ from protocols.spike_stores import (  # noqa: F401 - re-exported: the detector's
 
 ALL_TOPICS = "__all__"
 
+# The protocol's `velocity.sensitivity`, like the listening suites' three levels. One knob
+# moves: how much more surprising than the topic's usual daily peak a surge must be
+# (`peak_multiple`); `z_threshold` is the floor for young topics. `eval_spikes` prints the
+# resulting recall / false-alarm curve.
+SENSITIVITIES = ("low", "normal", "high")
+DEFAULT_SENSITIVITY = "normal"
+SENSITIVITY_KNOBS: dict[str, dict[str, float]] = {
+    "low": {"peak_multiple": 1.4, "z_threshold": 5.0},
+    "normal": {"peak_multiple": 1.15, "z_threshold": 4.0},
+    "high": {"peak_multiple": 0.9, "z_threshold": 4.0},
+}
+
 
 @dataclass(frozen=True, slots=True)
 class DetectorSettings:
@@ -77,8 +90,9 @@ class DetectorSettings:
     min_count: int = 5
     # Closed buckets before the topic may alert (its baseline needs some history).
     warm_up_buckets: int = 20
-    # Quiet time after a surge before the topic may alert again.
-    cooldown_minutes: float = 60.0
+    # Quiet time after a surge before the topic may alert again: one surge (and its
+    # aftershocks) is one alert, unless it reaches the crisis factor or gets much bigger.
+    cooldown_minutes: float = 24 * 60.0
     # A window must be at least this many times its expected count (protocol: velocity).
     spike_factor: float = 3.0
     # An alert at or above this factor suggests a crisis (protocol: crisis_threshold).
@@ -104,13 +118,33 @@ class DetectorSettings:
     # (too late to count in any window), so no single input can move a topic's clock.
     max_ahead_seconds: int = 10 * 60
     late_margin_buckets: int = 2
+    # Self-calibration to the topic's own heavy tails (the sensitivity knob): a surge must
+    # also be `peak_multiple` times as surprising (z) as the topic's usual daily peak, the
+    # `peak_quantile` of the highest z of each of its last `peak_days` days (0 turns it off;
+    # with fewer than `peak_min_days` days seen, `z_threshold` alone decides).
+    peak_multiple: float = 1.15
+    peak_quantile: float = 0.75
+    peak_days: int = 14
+    peak_min_days: int = 2
+    # Within the cooldown, a surge this many times as surprising as the one that alerted is
+    # a new alert (0 turns it off), so a small alert never hides a big surge.
+    bigger_surge: float = 2.0
+    # A collection gap: a run of empty buckets where the topic's level (or its hour of the
+    # week, once learned) expected at least this many mentions. Its buckets are treated as
+    # missing (the baseline does not decay on them) and a surge within `gap_resume_minutes`
+    # of the traffic resuming is marked `after_gap` (never a crisis suggestion). A quiet night
+    # that the hour-of-week profile expects is not a gap.
+    gap_expected: float = 30.0
+    gap_resume_minutes: float = 60.0
 
     @classmethod
     def from_protocol(cls, config: Mapping[str, Any], **overrides: Any) -> DetectorSettings:
-        """Settings driven by the protocol's `velocity` and `crisis_threshold` sections."""
+        """Settings driven by the protocol's `velocity` (spike factor, sensitivity) and
+        `crisis_threshold` sections; a stored version without a sensitivity reads "normal"."""
         velocity = config.get("velocity") or {}
         crisis = config.get("crisis_threshold") or {}
-        values: dict[str, Any] = {}
+        sensitivity = velocity.get("sensitivity") or DEFAULT_SENSITIVITY
+        values: dict[str, Any] = dict(SENSITIVITY_KNOBS.get(sensitivity, {}))
         if "spike_factor" in velocity:
             values["spike_factor"] = float(velocity["spike_factor"])
         if "spike_factor" in crisis:
@@ -160,6 +194,8 @@ class Alert:
     expected: float
     crisis_suggested: bool = False
     escalation: bool = False  # the same surge, now past the crisis factor
+    # Traffic resuming after a collection gap (an unexpected silence): never a crisis.
+    after_gap: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +226,10 @@ class SurgeDetector:
 
         def change(state: State | None) -> tuple[State, Observation]:
             state = self._advance(state, stamp)
+            if count > 0 and state["bucket"] * self.settings.bucket_seconds <= stamp:
+                if state.get("silent", 0.0) >= self.settings.gap_expected:
+                    state["resumed"] = stamp  # traffic is back after a collection gap
+                state["silent"] = 0.0
             self._add(state, stamp, count)
             return state, self._test(topic, state, stamp, record=True)
 
@@ -253,7 +293,7 @@ class SurgeDetector:
         # so a gap of centuries costs no more time or memory than one of a day.
         keep = self.settings.folded_on_a_gap
         newest = keep + self.settings.ring_size
-        closed = [state["count"]] + [0] * min(gap - 1, newest)  # newest last
+        closed = self._mark_silence(state, index, gap, newest)  # newest last
         ring = (state["ring"] + closed)[-newest:]
         overflow = len(ring) - self.settings.ring_size
         if overflow > 0:
@@ -261,24 +301,51 @@ class SurgeDetector:
             leaving = ring[:overflow][-keep:]
             first = index - len(ring) + max(overflow - keep, 0)
             for offset, value in enumerate(leaving):
-                self._fold(state, value, first + offset)
+                if value is not None:  # a bucket of a collection gap is missing, not zero
+                    self._fold(state, value, first + offset)
             ring = ring[overflow:]
         state.update(bucket=index, count=0, ring=ring)
         return state
+
+    def _mark_silence(self, state: State, index: int, gap: int, newest: int) -> list[int | None]:
+        """The buckets closing now (the one that was in progress, then `gap - 1` empty ones),
+        with the empty buckets of a collection gap as None: once a run of empty buckets has
+        expected `gap_expected` mentions, the silence is a gap, not a quiet topic."""
+        settings = self.settings
+        closed: list[int | None] = [state["count"]]
+        silent = 0.0 if state["count"] else state.get("silent", 0.0)
+        empty = gap - 1
+        shown = min(empty, newest)
+        if empty > shown:  # the empty buckets too old to keep still count as silence
+            silent += (empty - shown) * self._rate(state, index - shown - 1)
+        for bucket in range(index - shown, index):
+            silent += self._rate(state, bucket)
+            closed.append(None if silent >= settings.gap_expected else 0)
+        if closed[0] == 0 and silent >= settings.gap_expected:
+            closed[0] = None
+        state["silent"] = round(silent, 3)
+        return closed
+
+    def _rate(self, state: State, bucket: int) -> float:
+        """Mentions a bucket is expected to hold: its hour of the week once learned (so a
+        quiet night is expected), else the topic's level."""
+        season = self._season_level(state, bucket, known=True)
+        return season if season is not None else (state["level"] or 0.0)
 
     def _slot(self, bucket: int) -> int:
         hours = bucket * self.settings.bucket_seconds // 3600
         return int(hours % self.settings.season_slots)
 
-    def _season_level(self, state: State, bucket: int) -> float:
-        """The learned level of this hour of the week; 0.0 while it is still unknown."""
+    def _season_level(self, state: State, bucket: int, *, known: bool = False) -> Any:
+        """The learned level of this hour of the week; 0.0 (None if `known`) while unknown."""
         settings = self.settings
+        unknown = None if known else 0.0
         season = state.get("season")
         if settings.season_slots <= 0 or not season or len(season[0]) != settings.season_slots:
-            return 0.0
+            return unknown
         slot = self._slot(bucket)
         needed = settings.season_min_hours * 3600 / settings.bucket_seconds
-        return season[0][slot] if season[1][slot] >= needed else 0.0
+        return season[0][slot] if season[1][slot] >= needed else unknown
 
     def _fold_season(self, state: State, value: float, bucket: int) -> None:
         """Fold a (clipped) closed bucket into the level of its hour of the week."""
@@ -328,7 +395,8 @@ class SurgeDetector:
         if behind == 0:
             state["count"] += count
         elif 0 < behind <= len(state["ring"]):
-            state["ring"][-behind] += count  # late arrival, still inside the windows
+            # A late arrival, still inside the windows (into a gap's bucket: it was not empty).
+            state["ring"][-behind] = (state["ring"][-behind] or 0) + count
         # Older than every window: too late to matter for a surge, and already in the baseline.
 
     # -- test --
@@ -343,7 +411,7 @@ class SurgeDetector:
         found = []
         for size in settings.windows:
             closed = state["ring"][len(state["ring"]) - (size - 1) :] if size > 1 else []
-            observed = state["count"] + sum(closed)
+            observed = state["count"] + sum(value or 0 for value in closed)
             expected = level * (elapsed + len(closed))
             z = 2 * (math.sqrt(observed + 0.375) - math.sqrt(expected + 0.375))
             found.append(
@@ -351,33 +419,67 @@ class SurgeDetector:
             )
         return found
 
+    def _z_needed(self, state: State, stamp: float, peak: float, *, record: bool) -> float:
+        """The z a surge needs now: `z_threshold`, or more for a topic whose every day has its
+        bursts (`peak_multiple` times its typical daily peak); records today's peak."""
+        settings = self.settings
+        if settings.peak_multiple <= 0:
+            return settings.z_threshold
+        day = int(stamp // 86400)
+        # [day, today's highest z, the last `peak_days` days' highest z (oldest first)]
+        peaks = state.get("peaks") or [day, 0.0, []]
+        history = peaks[2]
+        if record and day > peaks[0]:
+            history = [*history, peaks[1]][-settings.peak_days :]
+            peaks = [day, 0.0, history]
+        needed = settings.z_threshold
+        if history and len(history) >= settings.peak_min_days:
+            usual = _quantile(history, settings.peak_quantile)
+            needed = max(needed, settings.peak_multiple * usual)
+        if record and day >= peaks[0]:
+            state["peaks"] = [peaks[0], round(max(peaks[1], peak), 3), history]
+        return needed
+
     def _test(self, topic: str, state: State, stamp: float, *, record: bool) -> Observation:
         settings = self.settings
         if state["level"] is None or state["n"] < settings.warm_up_buckets:
             # Too little history to call anything fast: no velocity, no alert.
             return Observation(1.0)
         windows = self._windows(state, stamp)
+        z_needed = self._z_needed(state, stamp, max(w.z for w in windows), record=record)
         surging = [
             window
             for window in windows
             if window.observed >= settings.min_count
             and window.factor >= settings.spike_factor
-            and window.z >= settings.z_threshold
+            and window.z >= z_needed
         ]
         if not surging:
             # The longest window: steady traffic reads close to 1.0.
             return Observation(windows[-1].factor)
         strongest = max(surging, key=lambda window: window.factor)
-        crisis = strongest.factor >= settings.crisis_factor
+        resumed = state.get("resumed")
+        after_gap = resumed is not None and stamp - resumed <= settings.gap_resume_minutes * 60
+        # Traffic resuming after a collection gap is never a crisis (nor one that escalates).
+        crisis = strongest.factor >= settings.crisis_factor and not after_gap
         hot_until = state.get("hot_until")
         quiet = hot_until is None or stamp >= hot_until
         escalate = not quiet and crisis and not state.get("crisis")
+        surprise = max(window.z for window in surging)
+        # A much bigger surge than the one that alerted is news even within the cooldown.
+        bigger = (
+            not quiet
+            and settings.bigger_surge > 0
+            and surprise >= settings.bigger_surge * state.get("alert_z", math.inf)
+        )
         if not record:
             return Observation(strongest.factor)
         state["hot_until"] = stamp + settings.cooldown_minutes * 60
-        if not (quiet or escalate):
+        if not (quiet or escalate or bigger):
             return Observation(strongest.factor)
         state["crisis"] = crisis
+        if quiet or bigger:
+            state["alert_z"] = round(surprise, 3)
         bucket_start = datetime.fromtimestamp(state["bucket"] * settings.bucket_seconds, tz=UTC)
         alert = Alert(
             topic=topic,
@@ -387,15 +489,49 @@ class SurgeDetector:
             observed=strongest.observed,
             expected=round(strongest.expected, 3),
             crisis_suggested=crisis,
-            escalation=escalate,
+            escalation=escalate and not bigger,
+            after_gap=after_gap,
         )
         return Observation(strongest.factor, alert)
+
+
+def _quantile(values: list[float], q: float) -> float:
+    """The `q` quantile of `values` (linear between the two nearest ranks)."""
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
 
 
 def _timestamp(at: datetime) -> float:
     if at.tzinfo is None:
         raise ValueError("the detector needs aware datetimes")
     return at.timestamp()
+
+
+class _ReplayStore:
+    """One replay's state, in this process and as it is: `MemorySpikeStore` without the JSON
+    round trip of every update (the state is the same JSON-able dict; the stores' tests check
+    that Redis and memory agree), so replaying weeks of buckets takes seconds."""
+
+    def __init__(self) -> None:
+        self._states: dict[str, State] = {}
+
+    def update(self, topic: str, change: Update, ttl_seconds: int) -> Any:
+        state, result = change(self._states.get(topic))
+        self._states[topic] = state
+        return result
+
+    def load(self, topic: str) -> State | None:
+        state = self._states.get(topic)
+        return None if state is None else copy.deepcopy(state)
+
+    def increment(self, counter: str) -> int:
+        return 0
+
+    def counter(self, counter: str) -> int:
+        return 0
 
 
 def replay(
@@ -409,13 +545,14 @@ def replay(
     bucket where it shows; the buckets need not be aligned to the epoch.
     """
     detector: SurgeDetector | None = None
+    store = _ReplayStore()
     offset = timedelta(0)
     alerts = []
     for bucket_start, count in series:
         if detector is None:
             # Align the series' buckets to the detector's epoch buckets, and back for alerts.
             offset = timedelta(seconds=_timestamp(bucket_start) % settings.bucket_seconds)
-            detector = SurgeDetector(settings, MemorySpikeStore())
+            detector = SurgeDetector(settings, store)
         at = bucket_start - offset + settings.bucket - timedelta(microseconds=1)
         observation = detector.observe(topic, at, count)
         if observation.alert is not None:
