@@ -14,7 +14,8 @@ It asserts nothing. Not collected by pytest.
 
 Environment: BENCH_MENTIONS (1000000), BENCH_INCIDENTS (100000), BENCH_DAYS (30), BENCH_RUNS
 (30), BENCH_QUERY (board filters, e.g. "range=30d"), BENCH_MAX_AGE_HOURS (6: older data is
-regenerated), BENCH_REGENERATE=1 to force a new data set.
+regenerated), BENCH_REGENERATE=1 to force a new data set, BENCH_CONN_MAX_AGE (60, the
+settings' default: connections persist between requests as deployed).
 """
 
 import os
@@ -154,6 +155,9 @@ def measure(client, name: str, *, cold: bool) -> tuple[float, float, int]:
 
 def main() -> None:
     os.environ["DATABASE_URL"] = bench_database_url()
+    # As deployed (the settings' default): a request reuses its process's database connection.
+    # The test command's DB_CONN_MAX_AGE=0 would add a new connection to every request.
+    os.environ["DB_CONN_MAX_AGE"] = os.environ.get("BENCH_CONN_MAX_AGE", "60")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisis.settings")
     os.environ.setdefault("DEBUG", "true")
     import django
