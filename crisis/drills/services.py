@@ -40,7 +40,7 @@ NAME_MAX_LENGTH = Scenario._meta.get_field("name").max_length
 ERRORS_SHOWN = 10
 # Rows one tick plays at most: a drill at a high speed catches up over a few ticks instead of
 # holding a worker for minutes.
-ROWS_PER_TICK = 300
+ROWS_PER_TICK = 100
 # A tick's claim on its drill lapses after this long (a worker that died mid-tick).
 TICK_CLAIM_SECONDS = 120
 # A running drill not ticked for this long lost its chain of ticks (the beat restarts it).

@@ -27,6 +27,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from crisis.incidents import services
 from crisis.incidents.models import LIVE_ORIGIN, OPEN_STATES, Incident, IncidentState
+from crisis.incidents.selectors import assignable_people
 from crisis.models import AuditEvent
 from crisis.notifications.services import absolute_link
 from crisis.people.models import Profile
@@ -263,19 +264,22 @@ def _assign_within_capacity(
 
 def route_run_incidents(*, run_id: int, now: datetime, limit: int = 200) -> list[int]:
     """Give a drill's unowned incidents to its participants only: the active community
-    managers among them with the skills, least loaded with the run's own open incidents
-    first (then any of them; shifts and live load do not apply to a drill). A run without
+    managers among them (the participants who work incidents when no manager takes part)
+    with the skills, least loaded with the run's own open incidents first (then any of them;
+    shifts and live load do not apply to a drill). A run without
     participants (a replay) routes nothing. Returns the ids assigned; `now` is the run's
     clock."""
+    taking_part = get_user_model().objects.filter(
+        is_active=True,
+        pk__in=Run.participants.through.objects.filter(run_id=run_id).values("user_id"),
+    )
+    columns = ("pk", "profile__languages", "profile__platforms")
     participants = list(
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            groups__name=Role.COMMUNITY_MANAGER.value,
-            pk__in=Run.participants.through.objects.filter(run_id=run_id).values("user_id"),
-        )
+        taking_part.filter(groups__name=Role.COMMUNITY_MANAGER.value)
         .distinct()
-        .values_list("pk", "profile__languages", "profile__platforms")
+        .values_list(*columns)
+    ) or list(  # a drill of supervisors alone: they work its incidents themselves
+        taking_part.filter(pk__in=assignable_people().values("pk")).distinct().values_list(*columns)
     )
     if not participants:
         return []

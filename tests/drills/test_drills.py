@@ -489,17 +489,34 @@ def test_the_beat_restarts_a_drill_whose_ticks_stopped(supervisor):
 
 # --- the board's real figures ---------------------------------------------------------------
 
-COMPLAINT = "Me habéis cobrado dos veces la factura y es una estafa: devolvedme el dinero ya"
+THREATS = (
+    "Si Brisa no devuelve el cobro duplicado en 48 horas: reclamación en consumo y a la OCU",
+    "Esto es para llevarlo a la OCU. Brisa cobrando dos veces la factura a sus clientes",
+)
 
 
-def complaint_burst(count: int) -> str:
-    lines = [
-        f"c{number},https://example.org/c/{number},{COMPLAINT} #{number},"
-        f"{(FIRST_ROW + timedelta(seconds=20 * number)).isoformat()},"
-        f"angry{number},{500 + number},es,bluesky\n"
-        for number in range(count)
+def legal_threats_scenario(by) -> Scenario:
+    """Five quiet minutes, then eight legal threats from distinct authors from 9:10, 40 s
+    apart: high incidents, and the crisis rule's N=5 reached at 9:12:40."""
+    quiet = [
+        f"q{n},https://example.org/q/{n},Buenos días {n},"
+        f"{(FIRST_ROW + timedelta(minutes=n)).isoformat()},calm{n},50,es,bluesky\n"
+        for n in range(5)
     ]
-    return HEADER + "".join(lines)
+    threats = [
+        f"l{n},https://example.org/l/{n},{THREATS[n % 2]},"
+        f"{(FIRST_ROW + timedelta(minutes=10, seconds=40 * n)).isoformat()},"
+        f"legal{n},900,es,bluesky\n"
+        for n in range(8)
+    ]
+    return Scenario.objects.create(
+        name="Legal threats",
+        kind=ScenarioKind.CSV,
+        data=HEADER + "".join(quiet + threats),
+        rows=len(quiet + threats),
+        created_by=by,
+        created_at=START,
+    )
 
 
 def board_figures(now: datetime):
@@ -517,21 +534,33 @@ def board_figures(now: datetime):
     )
 
 
-def test_a_played_drill_leaves_the_boards_real_figures_unchanged(supervisor):
+def test_a_played_drill_leaves_the_boards_real_figures_unchanged(
+    supervisor, django_capture_on_commit_callbacks
+):
     incident(at=FIRST_ROW - timedelta(hours=1))  # the real world: one open incident
     now = FIRST_ROW + timedelta(hours=1)
     before = board_figures(now)
-    scenario = Scenario.objects.create(
-        name="Complaints",
-        kind=ScenarioKind.CSV,
-        data=complaint_burst(30),
-        rows=30,
-        created_by=supervisor,
-        created_at=START,
+    drill = services.start_drill(
+        actor=supervisor, scenario=legal_threats_scenario(supervisor), speed=3600, now=START
     )
-    drill = services.start_drill(actor=supervisor, scenario=scenario, speed=3600, now=START)
-    services.advance_drill(drill_id=drill.pk, now=START + timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.advance_drill(drill_id=drill.pk, now=START + timedelta(minutes=5))
     drill.refresh_from_db()
     assert drill.status == DrillStatus.PLAYED
-    assert Incident.objects.filter(origin=drill.run.origin).exists()  # the drill did something
+    # The drill did something the board would show: high incidents and a crisis suggestion.
+    assert Incident.objects.filter(origin=drill.run.origin, severity="high").count() == 8
+    assert CrisisSuggestion.objects.filter(origin=drill.run.origin).exists()
     assert board_figures(now) == before
+
+
+def test_a_played_drill_reports_its_suggestion_from_the_first_mention(
+    supervisor, django_capture_on_commit_callbacks
+):
+    drill = services.start_drill(
+        actor=supervisor, scenario=legal_threats_scenario(supervisor), speed=3600, now=START
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.advance_drill(drill_id=drill.pk, now=START + timedelta(minutes=5))
+    found = report.drill_report(drill, now=START + timedelta(minutes=5))
+    offsets = {m.key: report.offset_label(m.since_start) for m in found.milestones}
+    assert offsets["suggestion"] == "+12 min"
