@@ -455,6 +455,8 @@ class SurgeDetector:
             and window.z >= z_needed
         ]
         if not surging:
+            if record and state.get("hot_until") and state.get("calm_from") is None:
+                state["calm_from"] = stamp  # the surge that alerted has passed
             # The longest window: steady traffic reads close to 1.0.
             return Observation(windows[-1].factor)
         strongest = max(surging, key=lambda window: window.factor)
@@ -466,10 +468,14 @@ class SurgeDetector:
         quiet = hot_until is None or stamp >= hot_until
         escalate = not quiet and crisis and not state.get("crisis")
         surprise = max(window.z for window in surging)
-        # A much bigger surge than the one that alerted is news even within the cooldown.
+        # A new surge, much bigger than the one that alerted, after that one had calmed down
+        # for an hour, is news even within the cooldown (a surge that keeps growing is not).
+        calm_from = state.get("calm_from")
         bigger = (
             not quiet
             and settings.bigger_surge > 0
+            and calm_from is not None
+            and stamp - calm_from >= 3600
             and surprise >= settings.bigger_surge * state.get("alert_z", math.inf)
         )
         if not record:
@@ -480,6 +486,7 @@ class SurgeDetector:
         state["crisis"] = crisis
         if quiet or bigger:
             state["alert_z"] = round(surprise, 3)
+            state["calm_from"] = None
         bucket_start = datetime.fromtimestamp(state["bucket"] * settings.bucket_seconds, tz=UTC)
         alert = Alert(
             topic=topic,
