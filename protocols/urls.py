@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from protocols.views import backtests, editor, policies, suggestions
+from protocols.views import backtests, editor, mutes, policies, suggestions
 
 app_name = "protocols"
 
@@ -24,4 +24,6 @@ urlpatterns = [
     path("backtests/<int:pk>/", backtests.detail, name="backtest"),
     path("suggestions/", suggestions.suggestion_list, name="suggestions"),
     path("suggestions/<int:pk>/dismiss/", suggestions.dismiss, name="dismiss_suggestion"),
+    path("suggestions/mutes/", mutes.mute_topic, name="mute_topic"),
+    path("suggestions/mutes/<int:pk>/end/", mutes.end_mute, name="end_mute"),
 ]

@@ -1,4 +1,5 @@
-"""Crisis suggestions: the list supervisors act on, and dismissing one with a reason."""
+"""Crisis suggestions: the list supervisors act on, and dismissing one with a reason; the
+topic mutes are listed and set on the same page (protocols.views.mutes)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -12,15 +13,22 @@ from crisis.roles import Perm
 from crisis.views.rendering import render_page_or_partial
 from protocols import selectors, services
 from protocols.forms import DismissSuggestionForm
-from protocols.models import CrisisSuggestion
+from protocols.models import CrisisSuggestion, SurgeAlert
+from protocols.views.mutes import MuteTopicForm, mute_form_for
+
+KNOWN_TOPICS = 100  # offered when muting (the topics live alerts were raised on)
 
 declare_crisis = permission_required(Perm.DECLARE_CRISIS, raise_exception=True)
 
 
 def render_list(
-    request: HttpRequest, *, failed: tuple[int, DismissSuggestionForm] | None = None
+    request: HttpRequest,
+    *,
+    failed: tuple[int, DismissSuggestionForm] | None = None,
+    mute_form: MuteTopicForm | None = None,
 ) -> HttpResponse:
-    """The list; `failed` is the suggestion whose dismissal did not validate, with its form."""
+    """The list; `failed` is the suggestion whose dismissal did not validate, with its form;
+    `mute_form` a mute that did not validate."""
     suggestions = list(selectors.open_suggestions())
     for suggestion in suggestions:
         bound = failed is not None and failed[0] == suggestion.pk
@@ -31,8 +39,17 @@ def render_list(
         request,
         "protocols/suggestions.html",
         "protocols/partials/suggestions_body.html",
-        {"suggestions": suggestions, "dismissed": selectors.recently_dismissed()},
-        status=200 if failed is None else 400,
+        {
+            "suggestions": suggestions,
+            "dismissed": selectors.recently_dismissed(),
+            "mutes": services.active_mutes(timezone.now()),
+            "mute_form": mute_form or mute_form_for(),
+            "known_topics": SurgeAlert.objects.filter(origin="live")
+            .order_by("topic")
+            .values_list("topic", flat=True)
+            .distinct()[:KNOWN_TOPICS],
+        },
+        status=200 if failed is None and mute_form is None else 400,
     )
 
 
