@@ -298,23 +298,16 @@ class Player:
         store = velocity.store_for(self.origin)
         if not isinstance(store, MemorySpikeStore) or not store.empty() or not self.run.played:
             return
-        by_mention: dict[int, tuple[datetime, list[str]]] = {}
-        for mention_id, topic, published_at in (
+        # Straight into the run's store: the rows played are never counted again (the player
+        # skips them), and this process may still hold their claims (an evicted run).
+        detector = velocity.detector_for(self.version, self.origin)
+        for topic, published_at in (
             MentionTopic.objects.filter(origin=self.origin)
             .order_by("published_at", "mention_id", "pk")
-            .values_list("mention_id", "topic", "published_at")
+            .values_list("topic", "published_at")
             .iterator()
         ):
-            by_mention.setdefault(mention_id, (published_at, []))[1].append(topic)
-        for mention_id, (published_at, topics) in by_mention.items():
-            velocity.count_once(
-                self.version,
-                mention_id,
-                topics,
-                published_at,
-                now=published_at,
-                origin=self.origin,
-            )
+            detector.observe_live(topic, published_at, now=published_at)
 
     # -- events: rows of the run's origin not reported yet --
     def _seen_until(self, clock: datetime | None) -> dict[str, int]:
