@@ -23,7 +23,6 @@ evaluates the rule at each mention's time: an old mention rescored today suggest
 """
 
 import hashlib
-import inspect
 import json
 import logging
 import threading
@@ -95,11 +94,6 @@ def compiled(version: ProtocolVersion) -> CompiledProtocol:
         while len(_compiled) > COMPILED_CACHE_SIZE:
             _compiled.popitem(last=False)
     return protocol
-
-
-def _takes_origin(function) -> bool:
-    """Whether the velocity function counts per origin (runs have their own detector)."""
-    return "origin" in inspect.signature(function).parameters
 
 
 def previous_complaints(author_ids: Iterable[int], batch: Iterable[int]) -> dict[int, int]:
@@ -189,14 +183,13 @@ def velocity_before_scoring(
 ) -> ScoringContext:
     """Read (never count) the velocity of the mention's topics known before scoring, in the
     detector of its origin (a run never reads nor feeds the live detector)."""
-    topics, present = topics_for(mention.text, ()), present_of(mention, now)
-    if _takes_origin(velocity.current):
-        return velocity.current(
-            version, topics, mention.published_at, now=present, origin=mention.origin
-        )
-    if mention.origin != LIVE:
-        return ScoringContext()
-    return velocity.current(version, topics, mention.published_at, now=present)
+    return velocity.current(
+        version,
+        topics_for(mention.text, ()),
+        mention.published_at,
+        now=present_of(mention, now),
+        origin=mention.origin,
+    )
 
 
 def stored_velocity(mention_ids: Iterable[int]) -> dict[int, ScoringContext]:
@@ -302,14 +295,9 @@ def count_in_surge_detector(
     origin = mention.origin
     rule = rule or RuleSettings.from_protocol(version.config)
     present = present_of(mention, now)
-    if _takes_origin(velocity.count_once):
-        alerts = velocity.count_once(
-            version, mention.pk, topics, mention.published_at, now=present, origin=origin
-        )
-    elif origin == LIVE:
-        alerts = velocity.count_once(version, mention.pk, topics, mention.published_at, now=present)
-    else:
-        return  # a run never feeds the live detector
+    alerts = velocity.count_once(
+        version, mention.pk, topics, mention.published_at, now=present, origin=origin
+    )
     counts = SqlCounts(origin)
     for alert in alerts:
         crisis = alert.crisis_suggested

@@ -74,17 +74,22 @@ def score(db, redis_client, django_capture_on_commit_callbacks):
     return run
 
 
-def prime(topic: str, *, minutes: int = 30, per_minute: int = 10) -> None:
-    """Half an hour of steady traffic on `topic` in the live detector (nothing stored)."""
+def prime(topic: str, *, minutes: int = 30, per_minute: int = 10, origin: str = "live") -> None:
+    """Half an hour of steady traffic on `topic` in the origin's detector (nothing stored)."""
     version = services.active_version()
     for minute in range(minutes):
         for second in range(per_minute):
             at = START + timedelta(minutes=minute, seconds=second * 5)
-            velocity.count_once(version, next(_ids), [topic], at, now=at)
+            velocity.count_once(version, next(_ids), [topic], at, now=at, origin=origin)
 
 
-def burst(text: str, topic_mentions: int = 40, *, source=None) -> list[Mention]:
-    return [store(text, SURGE_AT, author=number, source=source) for number in range(topic_mentions)]
+def burst(
+    text: str, topic_mentions: int = 40, *, source=None, origin: str = "live"
+) -> list[Mention]:
+    return [
+        store(text, SURGE_AT, author=number, source=source, origin=origin)
+        for number in range(topic_mentions)
+    ]
 
 
 def open_topics(origin: str = "live") -> dict[str, str]:
@@ -201,6 +206,17 @@ def test_a_complaint_surge_at_the_crisis_factor_is_suggested(score):
     suggestion = CrisisSuggestion.objects.get(topic="factura")
     assert suggestion.reason == CrisisSuggestion.Reason.SPIKE
     assert suggestion.factor >= 4.0
+
+
+def test_a_runs_complaint_surge_is_counted_in_its_own_detector_and_suggested_for_the_run(
+    score,
+):
+    prime("factura", origin="run:77")
+    score(burst(COMPLAINT, origin="run:77"), now=SURGE_AT)
+    assert open_topics("run:77") == {"factura": CrisisSuggestion.Reason.SPIKE}
+    assert open_topics() == {}
+    assert list(SurgeAlert.objects.values_list("origin", "topic")) == [("run:77", "factura")]
+    assert RedisSpikeStore().load("factura") is None  # the live detector saw nothing
 
 
 def test_a_surge_right_after_a_source_recovered_is_held_back_as_a_gap(score):
