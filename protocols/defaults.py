@@ -282,7 +282,7 @@ DEFAULT_CONFIG = {
     "reach_tiers": REACH_TIERS,
     "author_flags": AUTHOR_FLAGS,
     "repeat_complainant": {"min_previous": 2, "boost": 8},
-    "velocity": {"spike_factor": 3.0, "boost": 15},
+    "velocity": {"spike_factor": 3.0, "boost": 15, "sensitivity": "normal"},
     "severity_thresholds": {Severity.MEDIUM: 30, Severity.HIGH: 55, Severity.CRITICAL: 80},
     "crisis_threshold": {"incidents": 5, "window_minutes": 30, "spike_factor": 4.0},
     "policies": {

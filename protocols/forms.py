@@ -25,21 +25,56 @@ class DetailsForm(forms.ModelForm):
 
 
 class NumbersForm(forms.Form):
-    """A section that is a flat object of numbers (thresholds, weights, flags…)."""
+    """A section that is a flat object of numbers (thresholds, weights, flags…), and of the
+    few named choices such a section has (`CHOICES`, e.g. the velocity's sensitivity)."""
+
+    CHOICES = {
+        "sensitivity": (
+            _("Surge sensitivity"),
+            [("low", _("Low")), ("normal", _("Normal")), ("high", _("High"))],
+            _(
+                "How readily a topic's surge alerts: low raises the fewest alerts, high the "
+                "earliest and most. Normal suits most teams."
+            ),
+        ),
+    }
 
     def __init__(self, *args, section_value: dict, labels: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         labels = labels or {}
         for name, value in section_value.items():
+            if name in self.CHOICES:
+                label, choices, help_text = self.CHOICES[name]
+                # Not required: left out, the key is left out, which reads as "normal".
+                self.fields[name] = forms.ChoiceField(
+                    label=label,
+                    choices=choices,
+                    initial=value,
+                    help_text=help_text,
+                    required=False,
+                )
+                continue
             self.fields[name] = forms.FloatField(
                 label=labels.get(name, protocol_key_label(name)), initial=value
             )
 
     def to_section(self) -> dict:
         return {
-            name: int(value) if float(value).is_integer() else value
+            name: value
+            if name in self.CHOICES
+            else (int(value) if float(value).is_integer() else value)
             for name, value in self.cleaned_data.items()
+            if not (name in self.CHOICES and not value)
         }
+
+
+class VelocityForm(NumbersForm):
+    """The velocity section; a version stored before the sensitivity existed shows "normal"."""
+
+    def __init__(self, *args, section_value: dict, **kwargs):
+        section_value = {**section_value}
+        section_value.setdefault("sensitivity", "normal")
+        super().__init__(*args, section_value=section_value, **kwargs)
 
 
 class JsonSectionForm(forms.Form):
@@ -134,8 +169,11 @@ SECTIONS = {
     ),
     "velocity": (
         _("Velocity"),
-        _("When a topic's rate is this many times its baseline, add this boost to the score."),
-        NumbersForm,
+        _(
+            "When a topic's rate is this many times its baseline, add this boost to the score. "
+            "The sensitivity sets how readily a surge alerts."
+        ),
+        VelocityForm,
     ),
     "weights": (
         _("Signal weights"),

@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from protocols.defaults import TEMPLATE_VARIABLES
 from protocols.scoring.patterns import group_error, pattern_error
 from protocols.scoring.types import Severity, TriageClass
+from protocols.spikes import DEFAULT_SENSITIVITY, SENSITIVITIES
 
 SECTIONS = (
     "weights",
@@ -237,6 +238,13 @@ def _velocity(errors: _Collector, section: Any) -> None:
     if factor is not None and factor <= 1:
         errors.add("velocity.spike_factor", gettext("must be above 1 (1 means the normal rate)"))
     errors.number("velocity.boost", section.get("boost"), 0, 50)
+    # Optional: versions stored before it existed read as "normal".
+    sensitivity = section.get("sensitivity", DEFAULT_SENSITIVITY)
+    if not isinstance(sensitivity, str) or sensitivity not in SENSITIVITIES:
+        errors.add(
+            "velocity.sensitivity",
+            gettext("must be one of: %(choices)s") % {"choices": ", ".join(SENSITIVITIES)},
+        )
 
 
 def _severity_thresholds(errors: _Collector, section: Any) -> None:
