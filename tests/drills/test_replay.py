@@ -1,6 +1,7 @@
 """The replay engine (crisis/drills/replay.py): scenarios from the CSV import format, runs found
 by their file, and a Player that plays rows as the run's own, resumably."""
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,8 +20,10 @@ from crisis.drills.replay import (
 from monitoring import ingest
 from monitoring.connectors.base import AuthorIn, MentionIn
 from monitoring.models import Author, Mention, Platform
-from protocols import velocity
-from protocols.models import Run, RunKind, run_origin
+from protocols import pipeline, velocity
+from protocols.backtest import _VersionReplay
+from protocols.models import CrisisSuggestion, Run, RunKind, run_origin
+from protocols.services import active_version
 from tests.drills.test_replay_command import ORDINARY, build_story, row, write_csv
 
 NOW = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
@@ -217,3 +220,87 @@ def test_a_run_resumed_in_a_new_process_continues_its_embedded_detector(replayin
     velocity.forget_run(run.pk)  # what a new process would find: nothing
     Player(run, scenario).play_until(None)
     assert velocity.store_for(run.origin).load("__all__") == expected
+
+
+# --- acceptance 3: live scoring, the backtest and a replay agree ------------------------------
+HIGH = "Brisa me ha cobrado dos veces la factura, es una estafa y nadie responde #factura"
+COMPLAINT = "Pésimo servicio, me habéis cobrado dos veces y no contestáis #factura"
+QUESTION = "Hola Brisa, ¿cuándo llega la factura de este mes? #factura"
+
+
+def complaint_history() -> list[tuple[datetime, str, str]]:
+    """Half an hour of ordinary traffic (2 a minute), then complaints from many accounts:
+    (time, text, author)."""
+    rng = random.Random(5)  # noqa: S311 - a reproducible fixture
+    history = [
+        (AT + timedelta(seconds=30 * number + rng.randint(0, 20)), QUESTION, f"u{number % 25}")
+        for number in range(60)
+    ]
+    history += [
+        (
+            AT + timedelta(minutes=30, seconds=5 * number),
+            HIGH if number % 3 == 0 else COMPLAINT,
+            f"c{number}",
+        )
+        for number in range(30)
+    ]
+    return sorted(history, key=lambda item: item[0])
+
+
+def test_live_scoring_the_backtest_and_a_replay_suggest_the_same_crisis_at_the_same_mention(
+    replaying,
+):
+    history = complaint_history()
+    version = active_version()
+    # Live: stored as they arrive, each scored with the clock at its time (the live stage).
+    live_ids = []
+    for number, (at, text, handle) in enumerate(history):
+        author, _ = Author.objects.get_or_create(
+            platform=Platform.MASTODON, handle=handle, defaults={"followers": 100}
+        )
+        mention = Mention.objects.create(
+            platform=Platform.MASTODON,
+            external_id=f"live-{number}",
+            author=author,
+            text=text,
+            language="es",
+            published_at=at,
+            ingested_at=at,
+        )
+        pipeline.score_and_store([mention.pk], version=version, now=at, hand_off=False)
+        live_ids.append(mention.pk)
+    live = suggested("live")
+    # The backtest: the same mentions, the detector and the rule in memory.
+    backtest_replay = _VersionReplay(version)
+    for mention in (
+        Mention.objects.filter(pk__in=live_ids)
+        .select_related("author")
+        .order_by("published_at", "pk")
+    ):
+        backtest_replay.score(mention)
+    backtest: dict[str, tuple[str, datetime]] = {}
+    for key, at in sorted(backtest_replay.crossings.items(), key=lambda item: item[1]):
+        spike, separator, topic = key.rpartition("spike:")
+        reason = "spike" if separator else "incidents"
+        backtest.setdefault(topic or spike, (reason, datetime.fromisoformat(at)))
+    # The replay: the same rows from a file (its own accounts, platform "csv").
+    data = write_csv(
+        [row(number, at, text, handle) for number, (at, text, handle) in enumerate(history)]
+    ).replace(b"author,language", b"author,language,author_followers", 1)
+    data = b"\n".join(
+        line + (b",100" if number else b"") for number, line in enumerate(data.splitlines())
+    )
+    _player, _events = play(data)
+    replayed = suggested(Run.objects.get().origin)
+    assert live, "the burst suggested nothing"
+    assert backtest == live
+    assert replayed == live
+
+
+def suggested(origin: str) -> dict[str, tuple[str, datetime]]:
+    return {
+        topic: (reason, raised_at)
+        for topic, reason, raised_at in CrisisSuggestion.objects.filter(origin=origin).values_list(
+            "topic", "reason", "raised_at"
+        )
+    }
