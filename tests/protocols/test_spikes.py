@@ -2,6 +2,8 @@
 
 # ruff: noqa: S311 - simulated traffic, not security
 
+import json
+import math
 import random
 import uuid
 from dataclasses import replace
@@ -15,12 +17,15 @@ from monitoring.simulator.world import World
 from protocols.defaults import default_config
 from protocols.spikes import (
     ALL_TOPICS,
+    SENSITIVITIES,
+    SENSITIVITY_KNOBS,
     DetectorSettings,
     MemorySpikeStore,
     RedisSpikeStore,
     SurgeDetector,
     replay,
 )
+from protocols.validation import validate_config
 
 START = datetime(2025, 3, 10, 0, 0, tzinfo=UTC)
 SETTINGS = DetectorSettings.from_protocol(default_config())
@@ -63,6 +68,43 @@ def test_settings_follow_the_protocol():
     assert detector_settings.spike_factor == 2.5
     assert detector_settings.crisis_factor == 6.0
     assert detector_settings.bucket_seconds == 300
+
+
+def test_a_stored_version_without_a_sensitivity_reads_as_normal():
+    config = default_config()
+    del config["velocity"]["sensitivity"]
+    assert DetectorSettings.from_protocol(config) == DetectorSettings.from_protocol(
+        default_config()
+    )
+    assert (
+        DetectorSettings.from_protocol(config).peak_multiple
+        == (SENSITIVITY_KNOBS["normal"]["peak_multiple"])
+    )
+
+
+def test_each_sensitivity_level_sets_its_knobs_and_high_asks_the_least_surprise():
+    levels = {}
+    for level in SENSITIVITIES:
+        config = default_config()
+        config["velocity"]["sensitivity"] = level
+        levels[level] = DetectorSettings.from_protocol(config)
+    assert levels["low"].peak_multiple > levels["normal"].peak_multiple
+    assert levels["normal"].peak_multiple > levels["high"].peak_multiple
+    assert levels["low"].z_threshold >= levels["normal"].z_threshold >= levels["high"].z_threshold
+
+
+@pytest.mark.parametrize("value", ["medium", "", 3, None, ["high"]])
+def test_an_unknown_sensitivity_is_refused_naming_the_field(value):
+    config = default_config()
+    config["velocity"]["sensitivity"] = value
+    errors = validate_config(config)
+    assert [error.path for error in errors] == ["velocity.sensitivity"]
+
+
+def test_a_version_without_a_sensitivity_is_valid():
+    config = default_config()
+    del config["velocity"]["sensitivity"]
+    assert validate_config(config) == []
 
 
 def test_steady_poisson_traffic_raises_no_alert_over_a_day():
@@ -181,12 +223,27 @@ def test_simulated_crisis_is_suggested_before_its_twentieth_mention():
     assert index == 12
 
 
+@pytest.mark.parametrize("hour", [0, 6, 9, 13, 19, 22])
+def test_the_simulated_crisis_on_its_topic_reaches_the_crisis_factor_within_twenty_mentions(hour):
+    # An hour of ordinary traffic first, so the billing topic has a baseline (a live topic
+    # has one); the busiest hours of the simulated day included.
+    start = datetime(2025, 3, 10, hour, tzinfo=UTC)
+    world = World.generate(seed=7, start=start, hours=3, crisis_at_minutes=60)
+    alerts = _replay_world(world, topic_of=lambda post: post.topic)
+    crisis = [(index, alert) for index, alert in alerts if alert.crisis_suggested]
+    assert crisis, "no crisis-factor alert"
+    index, alert = crisis[0]
+    assert 0 < index <= 20, f"crisis factor reached at surge mention {index}"
+    assert alert.topic == "billing"
+    assert alert.at >= world.crisis_at
+    assert not alert.after_gap
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_quiet_day_raises_no_alert(seed):
     world = World.quiet_day(seed=seed, start=datetime(2025, 3, 10, 0, 0, tzinfo=UTC))
     assert _replay_world(world) == []
-    by_topic = _replay_world(world, topic_of=lambda post: post.topic)
-    assert [alert for _, alert in by_topic if alert.crisis_suggested] == []
+    assert _replay_world(world, topic_of=lambda post: post.topic) == []
 
 
 def test_a_daily_rush_hour_is_expected_once_its_hour_has_been_learned():
@@ -202,5 +259,154 @@ def test_a_daily_rush_hour_is_expected_once_its_hour_has_been_learned():
     first_week = [alert for alert in alerts if alert.bucket_start < START + timedelta(days=7)]
     assert first_week, "the morning rise should surprise a detector without history"
     assert [alert for alert in alerts if alert.bucket_start >= START + timedelta(days=7)] == []
-    without_season = replay(series, replace(detector_settings, season_slots=0))
+    # Without the profile (nor the calibration to the topic's usual daily peak, which learns
+    # a daily rise as ordinary surprise too) every morning would alert once the day-long
+    # cooldown is shortened to an hour.
+    without_season = replay(
+        series,
+        replace(detector_settings, season_slots=0, peak_multiple=0, cooldown_minutes=60),
+    )
     assert [a for a in without_season if a.bucket_start >= START + timedelta(days=7)]
+
+
+# --- quieter on heavy-tailed traffic: the topic's usual daily peak ----------------------------
+def bursty_days(rng, days, *, level=20.0, burst_every=36):
+    """Five-minute buckets of over-dispersed traffic with a daily cycle and frequent bursts of
+    two to five times the level: what real topics look like (heavy tails)."""
+    series = []
+    for i in range(days * 288):
+        moment = START + timedelta(minutes=5 * i)
+        daily = 0.5 + (8 <= moment.hour < 20)
+        mean = level * daily * rng.gammavariate(4.0, 0.25)
+        if rng.randrange(burst_every) == 0:
+            mean *= rng.uniform(2.0, 5.0)
+        series.append((moment, max(int(rng.gauss(mean, math.sqrt(mean)) + 0.5), 0)))
+    return series
+
+
+def test_a_topic_with_daily_bursts_alerts_rarely_once_its_usual_peak_is_known():
+    rng = random.Random(11)
+    series = bursty_days(rng, 21)
+    detector_settings = DetectorSettings.from_protocol(default_config(), bucket_seconds=300)
+    later = [
+        a for a in replay(series, detector_settings) if a.bucket_start >= START + timedelta(days=7)
+    ]
+    uncalibrated = replay(series, replace(detector_settings, peak_multiple=0))
+    uncalibrated_later = [a for a in uncalibrated if a.bucket_start >= START + timedelta(days=7)]
+    assert len(later) <= 2, "two weeks of ordinary bursts should not alert more than twice"
+    assert len(uncalibrated_later) > 3 * max(len(later), 1)
+
+
+def test_a_real_surge_on_a_bursty_topic_still_alerts():
+    rng = random.Random(12)
+    series = bursty_days(rng, 15)
+    surge_at = START + timedelta(days=14, hours=10)
+    series = [
+        (moment, count * 15 if surge_at <= moment < surge_at + timedelta(minutes=30) else count)
+        for moment, count in series
+    ]
+    detector_settings = DetectorSettings.from_protocol(default_config(), bucket_seconds=300)
+    alerts = replay(series, detector_settings)
+    assert any(surge_at <= a.bucket_start < surge_at + timedelta(minutes=30) for a in alerts)
+
+
+def test_higher_sensitivity_never_alerts_less():
+    series = bursty_days(random.Random(13), 14)
+    counts = []
+    for level in SENSITIVITIES:
+        config = default_config()
+        config["velocity"]["sensitivity"] = level
+        counts.append(
+            len(replay(series, DetectorSettings.from_protocol(config, bucket_seconds=300)))
+        )
+    low, normal, high = counts
+    assert low <= normal <= high
+    assert low < high
+
+
+def test_the_state_stays_json_and_bounded_over_weeks():
+    series = bursty_days(random.Random(14), 30)
+    store = MemorySpikeStore()
+    detector = SurgeDetector(DetectorSettings(bucket_seconds=300), store)
+    sizes = []
+    for moment, count in series:
+        detector.observe("billing", moment + timedelta(minutes=4), count)
+        if moment.minute == 0 and moment.hour == 0:
+            sizes.append(len(json.dumps(store.load("billing"))))
+    state = store.load("billing")
+    assert len(state["peaks"][2]) == DetectorSettings().peak_days
+    assert max(sizes[-10:]) < 6000
+    assert max(sizes[-10:]) <= max(sizes[15:20]) + 100  # no growth once two weeks are kept
+
+
+# --- one surge, one alert; a much bigger one later still counts ------------------------------
+def test_a_much_bigger_surge_after_the_first_has_calmed_alerts_within_the_cooldown():
+    rng = random.Random(15)
+    detector = SurgeDetector(SETTINGS, MemorySpikeStore())
+    feed(detector, poisson_arrivals(rng, START, 120, 2.0))
+    first = START + timedelta(minutes=120)
+    assert len(alerts_of(feed(detector, poisson_arrivals(rng, first, 10, 10.0)))) == 1
+    calm = first + timedelta(minutes=10)
+    assert alerts_of(feed(detector, poisson_arrivals(rng, calm, 120, 2.0))) == []
+    second = calm + timedelta(minutes=120)  # well inside the cooldown
+    assert second < first + timedelta(minutes=SETTINGS.cooldown_minutes)
+    alerts = alerts_of(feed(detector, poisson_arrivals(rng, second, 10, 80.0)))
+    assert len(alerts) == 1
+    assert not alerts[0].escalation
+
+
+def test_a_second_surge_no_bigger_than_the_first_stays_within_the_cooldown():
+    rng = random.Random(16)
+    detector = SurgeDetector(SETTINGS, MemorySpikeStore())
+    feed(detector, poisson_arrivals(rng, START, 120, 2.0))
+    first = START + timedelta(minutes=120)
+    assert len(alerts_of(feed(detector, poisson_arrivals(rng, first, 10, 20.0)))) == 1
+    calm = first + timedelta(minutes=10)
+    feed(detector, poisson_arrivals(rng, calm, 120, 2.0))
+    second = calm + timedelta(minutes=120)
+    assert alerts_of(feed(detector, poisson_arrivals(rng, second, 10, 20.0))) == []
+
+
+# --- collection gaps ---------------------------------------------------------------------------
+def test_traffic_resuming_after_a_collection_gap_is_marked_and_never_a_crisis():
+    rng = random.Random(17)
+    detector = SurgeDetector(SETTINGS, MemorySpikeStore())
+    feed(detector, poisson_arrivals(rng, START, 180, 3.0))
+    before = detector.factor("billing", START + timedelta(minutes=180))
+    # The source goes silent for an hour (180 mentions expected), then its backlog arrives.
+    resumed = START + timedelta(minutes=240)
+    alerts = alerts_of(feed(detector, poisson_arrivals(rng, resumed, 5, 30.0)))
+    assert alerts, "the backlog should still show as a spike"
+    assert all(alert.after_gap and not alert.crisis_suggested for alert in alerts)
+    assert 0.5 < before < 2.0
+
+
+def test_a_collection_gap_does_not_decay_the_baseline():
+    rng = random.Random(18)
+    detector = SurgeDetector(SETTINGS, MemorySpikeStore())
+    feed(detector, poisson_arrivals(rng, START, 180, 3.0))
+    level = detector.store.load("billing")["level"]
+    resumed = START + timedelta(hours=5)  # two hours without a single mention
+    feed(detector, poisson_arrivals(rng, resumed, 20, 3.0))
+    assert detector.store.load("billing")["level"] > 0.6 * level
+    without_gaps = SurgeDetector(replace(SETTINGS, gap_expected=math.inf), MemorySpikeStore())
+    rng = random.Random(18)
+    feed(without_gaps, poisson_arrivals(rng, START, 180, 3.0))
+    feed(without_gaps, poisson_arrivals(rng, resumed, 20, 3.0))
+    assert without_gaps.store.load("billing")["level"] < 0.4 * level
+
+
+def test_a_surge_after_an_expected_quiet_night_is_not_after_a_gap():
+    # Five-minute buckets: nothing at night (00:00-06:00), 20 a bucket by day, for three weeks;
+    # the hour-of-week profile expects the silent nights, so a morning surge is a surge.
+    series = []
+    for i in range(22 * 288 + 7 * 12):
+        moment = START + timedelta(minutes=5 * i)
+        series.append((moment, 0 if moment.hour < 6 else 20 + (i % 3)))
+    surge_at = START + timedelta(days=22, hours=7)
+    series += [(surge_at + timedelta(minutes=5 * i), 300) for i in range(6)]
+    detector_settings = DetectorSettings.from_protocol(default_config(), bucket_seconds=300)
+    alerts = [a for a in replay(series, detector_settings) if a.bucket_start >= surge_at]
+    assert alerts
+    assert not alerts[0].after_gap
+    assert alerts[0].crisis_suggested
