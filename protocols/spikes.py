@@ -18,17 +18,36 @@ surge is flagged within its first minutes instead of when its bucket closes:
 - the baseline is floored by a seasonal level: an EWMA per hour of the week (learned online from
   the same clipped buckets, trusted once that hour has been seen for an hour), so the daily rise
   and the weekday/weekend cycle of real traffic are expected rather than flagged;
+- real topics are heavy-tailed: every day has its bursts, and a big brand's are far more
+  "significant" than a small one's. So each topic is also calibrated to itself: a surge must be
+  `peak_multiple` times as surprising (z) as the topic's usual daily peak (the 0.75 quantile of
+  the highest z of each of its last 14 days). That multiple is the protocol's
+  `velocity.sensitivity` (low / normal / high, `SENSITIVITY_KNOBS`); it is a ratio of z-scores
+  and a day is a day, so it means the same at any bucket length. Until a topic has two days of
+  history, `z_threshold` alone decides;
 - after an alert the topic is *hot*; no new alert until it has been quiet for `cooldown`
-  (one surge, one alert), except a single escalation when the factor later reaches the
-  protocol's crisis factor ("crisis suggested").
+  (a day: one surge and its aftershocks, one alert), except a single escalation when the
+  factor later reaches the protocol's crisis factor ("crisis suggested"), and a new surge
+  `bigger_surge` times as surprising as the one that alerted, after that one had calmed down
+  for an hour (a surge that keeps growing is still one surge);
+- a collection gap is not a surge: a run of empty buckets where the topic's hour of the week
+  (once learned, else its level) expected `gap_expected` mentions is treated as missing (the
+  baseline does not decay on it), and a surge within `gap_resume_minutes` of the traffic
+  resuming is marked `after_gap` and never suggests a crisis. A quiet night that the
+  hour-of-week profile expects is not a gap.
+
+On the five labelled real streams (`make eval-spikes`, README "Surge detection") the normal
+level finds 14 of 15 surges at 0.13 false alarms per stream-day (0.19 on the held-out 40 %).
 
 Time always comes from the caller (`at`), never from the clock, so replays and tests drive it.
 Live traffic goes through `observe_live(..., now=)`, which believes only the present: an
 observation far ahead of `now` or too late for any window is ignored and counted, so no single
 input (a feed item dated 2041) can move a topic's clock; and a gap of any length between two
 observations costs bounded time and memory.
-State lives in Redis in production (several worker processes share it, updates are atomic
-through WATCH/MULTI) and in memory for replays and tests; the detector code is the same.
+State lives in Redis in production (several worker processes share it; see
+`protocols.spike_stores`) and in memory for replays and tests; the detector code is the same,
+and its state a small JSON object (bounded: the ring, a few gap-folded buckets, 168 hourly
+levels, 14 daily peaks).
 
 Public API::
 
@@ -41,6 +60,7 @@ Public API::
     detector.observe_live("__all__", at=mention.published_at, now=now)  # live: present only
     detector.ignored()          # live observations ignored for being far from the present
     replay([(bucket_start, count), ...], settings)              # -> list[Alert]
+    observation.alert.after_gap # the traffic was resuming after a collection gap
 """
 
 from __future__ import annotations
