@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 from django.conf import settings
+from django.urls import reverse
 
 from monitoring.simulator.world import World
+from protocols import services
 from protocols.defaults import default_config
 from protocols.spikes import (
     ALL_TOPICS,
@@ -410,3 +412,32 @@ def test_a_surge_after_an_expected_quiet_night_is_not_after_a_gap():
     assert alerts
     assert not alerts[0].after_gap
     assert alerts[0].crisis_suggested
+
+
+# --- the sensitivity in the protocol editor ------------------------------------------------------
+def test_the_velocity_form_offers_the_sensitivity_and_stores_the_choice(client, supervisor):
+    draft = services.create_draft(actor=supervisor)
+    client.force_login(supervisor)
+    url = reverse("protocols:edit_section", args=[draft.pk, "velocity"])
+    page = client.get(url).content.decode()
+    assert 'name="sensitivity"' in page
+    assert '<option value="high"' in page
+    response = client.post(url, {"spike_factor": "3", "boost": "15", "sensitivity": "high"})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.config["velocity"]["sensitivity"] == "high"
+    assert (
+        DetectorSettings.from_protocol(draft.config).peak_multiple
+        == (SENSITIVITY_KNOBS["high"]["peak_multiple"])
+    )
+
+
+def test_the_velocity_form_refuses_an_unknown_sensitivity(client, supervisor):
+    draft = services.create_draft(actor=supervisor)
+    client.force_login(supervisor)
+    url = reverse("protocols:edit_section", args=[draft.pk, "velocity"])
+    response = client.post(url, {"spike_factor": "3", "boost": "15", "sensitivity": "max"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["sensitivity"]
+    draft.refresh_from_db()
+    assert draft.config["velocity"].get("sensitivity", "normal") == "normal"
