@@ -489,15 +489,17 @@ def suggest_crisis_from_serious_mentions(
     rule: RuleSettings | None = None,
 ) -> None:
     """The rule's first half for each serious mention of the batch, at the mention's time
-    (`crisis_rule.on_serious_mention`, counted in SQL per origin). A mention older than the
-    rule's window (a rescoring of old mentions) suggests nothing today; a topic with an open
-    suggestion of its origin is skipped (one read; the constraint still decides a race)."""
+    (`crisis_rule.on_serious_mention`, counted in SQL per origin). A mention received longer
+    ago than the rule's window (a rescoring of old mentions) suggests nothing today, while one
+    that arrives late from its platform still counts at its own time; a topic with an open
+    suggestion of its origin is skipped (one read; the constraint still decides a race), and a
+    live topic muted at the mention's time is not suggested."""
     rule = rule or RuleSettings.from_protocol(version.config)
     by_pk = {mention.pk: mention for mention in mentions}
     candidates: dict[tuple[str, str], list[datetime]] = {}
     for row in rows:
         mention = by_pk[row.mention_id]
-        if row.severity not in SERIOUS or mention.published_at < now - rule.window:
+        if row.severity not in SERIOUS or present_of(mention, now) < now - rule.window:
             continue
         for topic in topics[row.mention_id]:
             candidates.setdefault((mention.origin, topic), []).append(mention.published_at)
@@ -513,7 +515,7 @@ def suggest_crisis_from_serious_mentions(
             if decision is None:
                 continue
             if origin == LIVE and is_muted(topic, at):
-                break  # muted until after this mention: no suggestion
+                continue  # muted at this mention's time; a later one may come after the mute
             suggest(decision, version=version, origin=origin, now=now)
             break
 

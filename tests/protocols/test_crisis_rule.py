@@ -186,6 +186,15 @@ def test_an_old_serious_mention_rescored_today_does_not_count_today(score):
     assert CrisisSuggestion.objects.get(topic="legal_threat").observed == 5
 
 
+def test_a_serious_mention_arriving_late_counts_at_its_own_time(score):
+    mentions = [store(SERIOUS, START + timedelta(minutes=n), author=n) for n in range(5)]
+    score(mentions[:4], now=mentions[3].published_at)
+    late = mentions[4]
+    Mention.objects.filter(pk=late.pk).update(ingested_at=START + timedelta(minutes=50))
+    score([late], now=START + timedelta(minutes=50))  # received 46 minutes after it was posted
+    assert CrisisSuggestion.objects.get(topic="legal_threat").observed == 5
+
+
 # --- a serious surge at the crisis factor ------------------------------------------------------
 
 
