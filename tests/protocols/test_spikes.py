@@ -441,3 +441,42 @@ def test_the_velocity_form_refuses_an_unknown_sensitivity(client, supervisor):
     assert response.context["form"].errors["sensitivity"]
     draft.refresh_from_db()
     assert draft.config["velocity"].get("sensitivity", "normal") == "normal"
+
+
+# --- the sensitivity means the same at any bucket length ----------------------------------------
+def bursty_minutes(rng, days, *, level=4.0):
+    """Per-minute counts with a daily cycle and bursts of 10-40 minutes at 2-5 times the rate."""
+    counts, burst, multiple = [], 0, 1.0
+    for i in range(days * 1440):
+        moment = START + timedelta(minutes=i)
+        if burst == 0 and rng.randrange(180) == 0:
+            burst, multiple = rng.randint(10, 40), rng.uniform(2.0, 5.0)
+        mean = level * (0.5 + (8 <= moment.hour < 20)) * (multiple if burst else 1.0)
+        burst = max(burst - 1, 0)
+        counts.append((moment, max(int(rng.gauss(mean, math.sqrt(mean)) + 0.5), 0)))
+    return counts
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_one_minute_and_five_minute_buckets_flag_the_same_surge_and_nothing_else(seed):
+    per_minute = bursty_minutes(random.Random(seed), 14)
+    surge_at = START + timedelta(days=12, hours=10)
+    per_minute = [
+        (moment, count * 8 if surge_at <= moment < surge_at + timedelta(minutes=30) else count)
+        for moment, count in per_minute
+    ]
+    per_five = [
+        (per_minute[i][0], sum(count for _, count in per_minute[i : i + 5]))
+        for i in range(0, len(per_minute), 5)
+    ]
+    for bucket_seconds, series in ((60, per_minute), (300, per_five)):
+        detector_settings = DetectorSettings.from_protocol(
+            default_config(), bucket_seconds=bucket_seconds
+        )
+        later = [
+            alert.bucket_start
+            for alert in replay(series, detector_settings)
+            if alert.bucket_start >= START + timedelta(days=7)
+        ]
+        assert len(later) == 1, f"{bucket_seconds}-second buckets: {later}"
+        assert surge_at <= later[0] < surge_at + timedelta(minutes=30)
