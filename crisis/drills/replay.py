@@ -22,10 +22,8 @@ when its writes commit, as they do live.
 from __future__ import annotations
 
 import hashlib
-import inspect
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from django.db.models import Max
 from django.utils import timezone
@@ -151,13 +149,6 @@ def run_for(
     )
 
 
-def _score_options() -> dict[str, Any]:
-    # The replay runs the incident stage itself, with its clock; no hand-off task then.
-    if "hand_off" in inspect.signature(pipeline.score_and_store).parameters:
-        return {"hand_off": False}
-    return {}
-
-
 @dataclass(slots=True)
 class Tally:
     """What a Player did (summary line)."""
@@ -228,7 +219,8 @@ class Player:
             result = ingest_mentions(batch, source_id=None)
             self.tally.stored += len(result.new_mention_ids)
             ids = self._mention_ids(batch)
-            pipeline.score_and_store(ids, version=self.version, now=at, **_score_options())
+            # The replay runs the incident stage itself, with its clock: no hand-off task.
+            pipeline.score_and_store(ids, version=self.version, now=at, hand_off=False)
             handle_scored_mentions(mention_ids=ids, now=at)
         Run.objects.filter(pk=self.run.pk).update(played=end, clock=at)
         self.run.played, self.run.clock = end, at
