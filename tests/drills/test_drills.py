@@ -8,6 +8,8 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crisis.drills import report, services
 from crisis.drills.models import Drill, DrillStatus, Scenario, ScenarioKind
@@ -372,6 +374,28 @@ def test_a_file_without_the_import_header_is_refused_clearly(client, supervisor)
     response = upload(client, "just,some,columns\n1,2,3\n")
     assert response.status_code == 400
     assert not Scenario.objects.exists()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    data=st.one_of(
+        st.binary(max_size=300),
+        st.text(max_size=300).map(lambda text: (HEADER + text).encode("utf-8", "surrogatepass")),
+    ),
+    name=st.text(max_size=250),
+)
+def test_any_upload_is_stored_or_refused_with_a_reason(supervisor, data, name):
+    try:
+        scenario = services.create_csv_scenario(actor=supervisor, name=name, data=data, now=START)
+    except services.DrillError as refused:
+        assert str(refused)
+    else:
+        assert scenario.rows > 0
+        assert "\x00" not in scenario.name
 
 
 def test_the_simulator_scenario_holds_its_billing_crisis(supervisor):
