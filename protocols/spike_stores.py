@@ -98,6 +98,17 @@ _CLIENTS_LOCK = threading.Lock()
 MAX_CLIENTS = 4  # distinct Redis URLs one process talks to (tests use one or two)
 
 
+def _forget_clients_in_a_forked_child() -> None:
+    # A fork copies the lock as it was (perhaps held by a thread that does not exist in the
+    # child) and the parent's pools: start the child with neither.
+    global _CLIENTS_LOCK
+    _CLIENTS_LOCK = threading.Lock()
+    _CLIENTS.clear()
+
+
+os.register_at_fork(after_in_child=_forget_clients_in_a_forked_child)
+
+
 def shared_redis_client(url: str | None = None) -> redis.Redis:
     """This process's client for `url` (settings.REDIS_URL when None): one connection pool
     per process and URL, built anew in a forked child (a pool must not cross a fork)."""
