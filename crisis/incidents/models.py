@@ -12,6 +12,12 @@ from protocols.scoring.types import Severity, TriageClass
 LIVE_ORIGIN = "live"
 
 
+def reaches_platforms(origin: str) -> bool:
+    """Only live work is ever written to a platform: a replay's or a drill's replies,
+    statements and moderation are carried out by hand (nothing is posted, hidden or deleted)."""
+    return origin == LIVE_ORIGIN
+
+
 class IncidentState(models.TextChoices):
     NEW = "new", _("New")
     ASSIGNED = "assigned", _("Assigned")

@@ -22,7 +22,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from kombu.exceptions import KombuError
 
-from crisis.incidents.models import Incident, IncidentMention
+from crisis.incidents.models import Incident, IncidentMention, reaches_platforms
 from crisis.incidents.services import notify_or_log, supervisor_ids
 from crisis.incidents.transitions import (
     can_act,
@@ -203,6 +203,8 @@ def writer_of(
     account: PublishingAccount | None, mention: Mention, action: str
 ) -> PlatformWrite | None:
     if account is None or not account.enabled or account.platform != mention.platform:
+        return None
+    if not reaches_platforms(mention.origin):
         return None
     capability = CAPABILITY[ModerationAction(action)]
     if not writing.can(mention.platform, capability):

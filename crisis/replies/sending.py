@@ -24,6 +24,7 @@ from django.utils.translation import gettext, gettext_noop
 from kombu.exceptions import KombuError
 
 from crisis.incidents import services as incident_services
+from crisis.incidents.models import reaches_platforms
 from crisis.incidents.transitions import can_act, is_supervisor, works_incidents
 from crisis.notifications.models import NotificationKind
 from crisis.replies.accounts import account_config, answering_account, credentials_present
@@ -100,9 +101,9 @@ def posting_account(reply: Reply) -> PublishingAccount | None:
     """The account Calma would post this reply with, or None (then it is copied by hand): a
     public reply, on a platform Calma can reply on, whose mention's source has an enabled
     answering account with its secrets present."""
-    if reply.visibility != ReplyVisibility.PUBLIC:
-        return None
     mention = reply.in_reply_to
+    if reply.visibility != ReplyVisibility.PUBLIC or not reaches_platforms(mention.origin):
+        return None
     if "reply" not in writing.capabilities(mention.platform):
         return None
     account = answering_account(mention)
@@ -162,7 +163,7 @@ def send_reply(*, reply_id: int, now: datetime, final_attempt: bool = False) -> 
     reply = claim.reply
     mention = reply.in_reply_to
     account = reply.account
-    if not account_can_post(account, mention.platform):
+    if not reaches_platforms(mention.origin) or not account_can_post(account, mention.platform):
         _hand_to_copy(claim, now)
         return reply
     config = account_config(account)
@@ -488,6 +489,10 @@ def retry_send(*, actor: AbstractBaseUser, reply: Reply, now: datetime) -> Reply
     with transaction.atomic():
         reply = _locked(reply)
         _require_can_act(actor, reply)
+        if not reaches_platforms(reply.in_reply_to.origin):
+            raise SendingError(
+                gettext("Calma never posts a drill's reply on a platform: mark it sent by hand.")
+            )
         if reply.state == ReplyState.FAILED:
             usable = account_can_post(reply.account, reply.in_reply_to.platform)
             account = reply.account if usable else posting_account(reply)

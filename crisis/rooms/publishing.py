@@ -28,6 +28,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext, gettext_noop
 from kombu.exceptions import KombuError
 
+from crisis.incidents.models import reaches_platforms
 from crisis.replies.accounts import account_config, credentials_present
 from crisis.replies.models import PublishingAccount
 from crisis.rooms import access
@@ -233,6 +234,13 @@ def publish_through_connector(
             )
         if publication.state == PublicationState.PENDING and publication.account_id:
             raise PublishingError(gettext("Calma is already publishing on this channel."))
+        if not reaches_platforms(crisis.origin):
+            raise PublishingError(
+                gettext(
+                    "Calma never posts a drill's statement on a platform: mark it published "
+                    "by hand."
+                )
+            )
         channel = channel_for(publication, crisis)
         account = posting_account(channel.platform) if channel else None
         if account is None:
@@ -309,7 +317,8 @@ def publish_statement(
         return _fresh(publication)
     channel = channel_for(publication, crisis)
     account = publication.account
-    if channel is None or not account_can_post(account, channel.platform):
+    live = reaches_platforms(crisis.origin)
+    if channel is None or not live or not account_can_post(account, channel.platform):
         _hand_to_person(claim, now)
         return _fresh(publication)
     text = channel_text(publication.version, channel).text
@@ -578,6 +587,7 @@ def checklist(publications: list[Publication], crisis: Crisis, viewer) -> list[C
     channels = {channel.key: channel for channel in channels_of(crisis)}
     order = list(channels)
     acting = bool(viewer is not None and access.can_act(viewer, crisis))
+    live = reaches_platforms(crisis.origin)
     accounts: dict[str, bool] = {}
     lines = []
     for publication in sorted(
@@ -596,7 +606,7 @@ def checklist(publications: list[Publication], crisis: Crisis, viewer) -> list[C
                 channel=channel,
                 label=channel.label if channel else publication.channel,
                 link=safe_url(publication.url),
-                can_publish=acting and open_line and not queued and accounts[platform],
+                can_publish=acting and live and open_line and not queued and accounts[platform],
                 can_mark=acting and open_line,
                 retrying=publication.state == PublicationState.PUBLISHING,
             )
