@@ -97,6 +97,30 @@ KEYWORD_GROUPS = [
         "boost": 20,
         "escalation_contact": "dpo@brisa.example",
     },
+    {
+        # A topic to watch, not a boost: a billing error is the commonest snowball for a
+        # subscription business (double charges, duplicated direct debits). Its complaints
+        # score as complaints; the group lets the surge detector and the crisis rule count
+        # them together on one topic.
+        "key": "billing",
+        "label": "Double charges and billing errors",
+        "patterns": [
+            "(cobr|carg|factur|recib|pasad)[a-z]*[^.!?]{0,40} (dos veces|duplicad[oa]s?)",
+            "(cobro|cargo|factura|recibo)s? duplicad[oa]s?",
+            "doble (cargo|cobro|factura|recibo|pago)",
+            "dos cargos",
+            "duplicad[oa] (el|la|los|las) (cobro|cargo|factura|recibo)s?",
+            "double[- ]?(charg|bill|payment|debit)[a-z]*",
+            "(charg|bill|took|taken|debit)[a-z]*[^.!?]{0,40} twice",
+            "[0-9] ?[€£$]? ?x ?2",
+            "cobroduplicado|facturaduplicada|doublecharged|billingerror",
+            "billing (error|bug|mistake|mess)",
+            "overcharg[a-z]*",
+        ],
+        "regex": True,
+        "boost": 0,
+        "escalation_contact": "",
+    },
 ]
 
 REACH_TIERS = [

@@ -47,6 +47,7 @@ _FIELD_LABELS = {
     "window_minutes": _("Window (minutes)"),
     "spike_factor": _("Rate over baseline"),
     "boost": _("Boost"),
+    "sensitivity": _("Surge sensitivity"),
     "min_previous": _("Previous complaints"),
     "min_followers": _("Followers from"),
     # lists of a lexicon

@@ -245,7 +245,7 @@ class SurgeDetector:
         stamp = _timestamp(at)
 
         def change(state: State | None) -> tuple[State, Observation]:
-            state = self._advance(state, stamp)
+            state = self._advance(state or self._born_watched(topic, stamp), stamp)
             if count > 0 and state["bucket"] * self.settings.bucket_seconds <= stamp:
                 if state.get("silent", 0.0) >= self.settings.gap_expected:
                     state["resumed"] = stamp  # traffic is back after a collection gap
@@ -293,6 +293,30 @@ class SurgeDetector:
         return self.store.counter(IGNORED_COUNTER)
 
     # -- state --
+    def _born_watched(self, topic: str, stamp: float) -> State | None:
+        """The first state of a topic never seen before, when the watch has been counting long
+        enough (the overall volume is past its warm-up): nobody mentioned the topic while it
+        was watched, so its baseline is known, the floor, and it starts warmed up with a
+        silent ring instead of spending its first minutes, often the surge's own, learning a
+        baseline. A hashtag born with a crisis ("#cobroduplicado") alerts within its first
+        dozen mentions; one seen at the first light of a new watch (no overall history yet)
+        still warms up. None: start from nothing."""
+        settings = self.settings
+        if topic == ALL_TOPICS:
+            return None
+        watch = self.store.load(ALL_TOPICS)
+        if watch is None or (watch.get("n") or 0) < settings.warm_up_buckets:
+            return None
+        return {
+            "bucket": int(stamp // settings.bucket_seconds),
+            "count": 0,
+            "ring": [0] * settings.ring_size,
+            "level": 0.0,
+            "var": 0.0,
+            "dispersion": 1.0,
+            "n": settings.warm_up_buckets,
+        }
+
     def _advance(self, state: State | None, stamp: float) -> State:
         """Close the buckets that ended before `stamp` (the store holds JSON-able values)."""
         index = int(stamp // self.settings.bucket_seconds)

@@ -138,6 +138,44 @@ def test_step_surge_alerts_within_its_first_buckets_with_a_high_factor():
     assert detector.factor("billing", surge_start + timedelta(minutes=5)) > SETTINGS.spike_factor
 
 
+def _watched_for_an_hour(rng):
+    """A detector whose overall volume has been counted for an hour (past its warm-up)."""
+    detector = SurgeDetector(SETTINGS, MemorySpikeStore())
+    feed(detector, poisson_arrivals(rng, START, 60, 2.0), topic=ALL_TOPICS)
+    return detector
+
+
+def test_a_topic_born_with_a_surge_on_a_watched_stream_alerts_within_its_first_dozen_mentions():
+    # Nobody named #cobroduplicado during the hour watched: its silence was real, so the
+    # hashtag born with the crisis needs no warm-up of its own.
+    rng = random.Random(5)
+    detector = _watched_for_an_hour(rng)
+    born = START + timedelta(minutes=60)
+    observations = feed(detector, poisson_arrivals(rng, born, 20, 3.0), topic="cobroduplicado")
+    alerting = [n for n, (_at, seen) in enumerate(observations, start=1) if seen.alert]
+    assert alerting, "the new topic's surge was not flagged"
+    assert alerting[0] <= 12
+    assert observations[alerting[0] - 1][1].alert.crisis_suggested
+
+
+def test_a_topic_seen_at_the_first_light_of_a_new_watch_still_warms_up():
+    rng = random.Random(5)
+    detector = SurgeDetector(SETTINGS, MemorySpikeStore())
+    feed(detector, poisson_arrivals(rng, START, 5, 2.0), topic=ALL_TOPICS)
+    later = START + timedelta(minutes=5)
+    observations = feed(detector, poisson_arrivals(rng, later, 10, 3.0), topic="cobroduplicado")
+    assert alerts_of(observations) == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_new_hashtag_used_now_and_then_on_a_watched_stream_raises_nothing(seed):
+    rng = random.Random(seed)
+    detector = _watched_for_an_hour(rng)
+    born = START + timedelta(minutes=60)
+    observations = feed(detector, poisson_arrivals(rng, born, 6 * 60, 0.3), topic="fibra")
+    assert alerts_of(observations) == []
+
+
 def test_one_surge_gives_one_alert_until_the_cooldown_has_passed():
     rng = random.Random(4)
     detector = SurgeDetector(SETTINGS, MemorySpikeStore())

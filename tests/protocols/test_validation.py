@@ -57,7 +57,7 @@ def test_a_template_with_an_unknown_variable_is_refused():
         (lambda c: c["author_flags"].update({"vip": 3}), "author_flags.vip"),
         (
             lambda c: c["keyword_groups"].append(dict(c["keyword_groups"][0])),
-            "keyword_groups[4].key",
+            f"keyword_groups[{len(default_config()['keyword_groups'])}].key",
         ),
         (lambda c: c["weights"].update({"base": "five"}), "weights.base"),
         (lambda c: c.pop("lexicons"), "lexicons"),

@@ -129,9 +129,9 @@ def test_supervisor_adds_a_keyword_group_in_the_editor(client, supervisor):
     client.force_login(supervisor)
     url = reverse("protocols:edit_section", args=[draft.pk, "keyword_groups"])
     new_group = {
-        "key": "billing",
-        "label": "Billing errors",
-        "patterns": ["cobro duplicado", "double charge"],
+        "key": "roaming",
+        "label": "Roaming charges",
+        "patterns": ["roaming", "itinerancia"],
         "regex": False,
         "boost": 15,
         "escalation_contact": "billing@brisa.example",
