@@ -24,6 +24,7 @@ from monitoring.connectors import boundary
 from monitoring.connectors.base import AuthorIn, MentionIn, QuarantinedIn
 from monitoring.fingerprints import quarantine_fingerprint
 from monitoring.models import (
+    LIVE_ORIGIN,
     AlertKind,
     Author,
     Mention,
@@ -240,13 +241,34 @@ def _orm_upsert_authors(mentions: list[MentionIn]) -> dict[tuple[str, str], int]
         )
         for (platform, handle), author in latest.items()
     ]
-    created = Author.objects.bulk_create(
-        rows,
+    refreshed = _refreshing_authors(mentions)
+    Author.objects.bulk_create(
+        [row for row in rows if (row.platform, row.handle) in refreshed],
         update_conflicts=True,
         unique_fields=["platform", "handle"],
         update_fields=["display_name", "followers", "verified", "url", "last_seen_at"],
     )
-    return {(author.platform, author.handle): author.pk for author in created}
+    Author.objects.bulk_create(
+        [row for row in rows if (row.platform, row.handle) not in refreshed],
+        ignore_conflicts=True,
+    )
+    return {
+        (platform, handle): pk
+        for platform, handle, pk in Author.objects.filter(
+            _keys_filter(latest, "handle")
+        ).values_list("platform", "handle", "pk")
+    }
+
+
+def _refreshing_authors(mentions: list[MentionIn]) -> set[tuple[str, str]]:
+    """The authors a batch may describe anew: those with a live mention in it. A replay's or
+    drill's rows (real history, perhaps years old) add an author Calma has never seen but
+    never overwrite a known one's name or follower count."""
+    return {
+        (mention.platform, mention.author.handle[:255])
+        for mention in mentions
+        if mention.origin == LIVE_ORIGIN
+    }
 
 
 def _orm_upsert_mentions(
@@ -312,7 +334,8 @@ def _aware(value: datetime) -> datetime:
 # --- Postgres: COPY into temporary tables, then one merge per table ------------------------
 _CREATE_STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS ingest_author_stage (
-    platform text, handle text, display_name text, followers bigint, verified boolean, url text
+    platform text, handle text, display_name text, followers bigint, verified boolean, url text,
+    refresh boolean
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS ingest_mention_stage (
     platform text, external_id text, author_handle text, url text, text text, language text,
@@ -321,12 +344,18 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_mention_stage (
 ) ON COMMIT DELETE ROWS;
 TRUNCATE ingest_author_stage, ingest_mention_stage;
 """
-_MERGE_AUTHORS = """
+_INSERT_STAGED_AUTHORS = """
 INSERT INTO monitoring_author
     (platform, handle, display_name, followers, verified, url, flags, first_seen_at, last_seen_at)
 SELECT platform, handle, display_name, followers, verified, url, '[]'::jsonb, %(now)s, %(now)s
-FROM ingest_author_stage ORDER BY platform, handle
-ON CONFLICT (platform, handle) DO UPDATE SET
+FROM ingest_author_stage WHERE refresh = %(refresh)s ORDER BY platform, handle
+"""
+# Authors with a live mention in the batch are described anew; the others (a replay's) are
+# only added when unknown (see _refreshing_authors).
+_ADD_AUTHORS = _INSERT_STAGED_AUTHORS + "ON CONFLICT (platform, handle) DO NOTHING"
+_MERGE_AUTHORS = (
+    _INSERT_STAGED_AUTHORS
+    + """ON CONFLICT (platform, handle) DO UPDATE SET
     display_name = EXCLUDED.display_name,
     -- a page that does not state the follower count must not erase a known one
     followers = COALESCE(EXCLUDED.followers, monitoring_author.followers),
@@ -334,6 +363,7 @@ ON CONFLICT (platform, handle) DO UPDATE SET
     url = EXCLUDED.url,
     last_seen_at = EXCLUDED.last_seen_at
 """
+)
 _MERGE_MENTIONS = """
 INSERT INTO monitoring_mention
     (platform, external_id, source_id, author_id, url, text, language, published_at,
@@ -358,9 +388,10 @@ def _postgres_copy_upsert(
         cursor.execute(_CREATE_STAGING)
         raw_cursor = cursor.cursor  # psycopg's own cursor, for COPY
         with raw_cursor.copy(
-            "COPY ingest_author_stage (platform, handle, display_name, followers, verified, url)"
-            " FROM STDIN"
+            "COPY ingest_author_stage"
+            " (platform, handle, display_name, followers, verified, url, refresh) FROM STDIN"
         ) as copy:
+            refreshed = _refreshing_authors(mentions)
             for (platform, handle), author in _latest_authors(mentions).items():
                 copy.write_row(
                     (
@@ -370,6 +401,7 @@ def _postgres_copy_upsert(
                         author.followers,
                         author.verified,
                         author.url[:2000],
+                        (platform, handle) in refreshed,
                     )
                 )
         with raw_cursor.copy(
@@ -394,7 +426,8 @@ def _postgres_copy_upsert(
                         mention.origin[:40],
                     )
                 )
-        cursor.execute(_MERGE_AUTHORS, {"now": now})
+        cursor.execute(_MERGE_AUTHORS, {"now": now, "refresh": True})
+        cursor.execute(_ADD_AUTHORS, {"now": now, "refresh": False})
         cursor.execute(_MERGE_MENTIONS, {"now": now, "source_id": source_id})
         rows = cursor.fetchall()
         return [mention_id for mention_id, inserted in rows if inserted], [row[0] for row in rows]

@@ -9,6 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from monitoring.fingerprints import quarantine_fingerprint
 from monitoring.platforms import Platform, QueryKind
 
+# Every live row's origin; a replay's or drill's rows have "run:<id>" and never count toward
+# live figures, notify outside the run or reach a platform.
+LIVE_ORIGIN = "live"
+
 
 class SourceHealth(models.TextChoices):
     HEALTHY = "healthy", _("Healthy")
@@ -142,7 +146,7 @@ class Mention(models.Model):
     # "live", or "run:<id>" for a replay or drill, whose rows never count toward live figures.
     # Also a database default: ingest inserts with its own SQL (monitoring.ingest).
     origin = models.CharField(
-        _("origin"), max_length=40, default="live", db_default="live", db_index=True
+        _("origin"), max_length=40, default=LIVE_ORIGIN, db_default=LIVE_ORIGIN, db_index=True
     )
 
     class Meta:

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from monitoring.models import LIVE_ORIGIN  # noqa: F401 - re-exported
 from protocols.display import shipped_text
 from protocols.scoring.types import Severity, TriageClass
 
@@ -347,9 +348,6 @@ class Run(models.Model):
     @property
     def origin(self) -> str:
         return run_origin(self.pk)
-
-
-LIVE_ORIGIN = "live"
 
 
 def run_origin(run_id: int) -> str:

@@ -96,16 +96,36 @@ def compiled(version: ProtocolVersion) -> CompiledProtocol:
     return protocol
 
 
-def previous_complaints(author_ids: Iterable[int], batch: Iterable[int]) -> dict[int, int]:
-    """Complaints already scored per author (one query for the whole batch), leaving out the
-    batch's own mentions, so a redelivered batch scores exactly as its first delivery did."""
+def previous_complaints(
+    author_ids: Iterable[int], batch: Iterable[int], *, origin: str = LIVE_ORIGIN
+) -> dict[int, int]:
+    """Complaints already scored per author (one query for the whole batch) among the mentions
+    of the same origin, leaving out the batch's own mentions, so a redelivered batch scores
+    exactly as its first delivery did. A drill's or replay's complaints never make a live
+    author a repeat complainant, and live history never does inside a run."""
     rows = (
-        MentionScore.objects.filter(mention__author_id__in=set(author_ids), is_complaint=True)
+        MentionScore.objects.filter(
+            mention__author_id__in=set(author_ids), mention__origin=origin, is_complaint=True
+        )
         .exclude(mention_id__in=list(batch))
         .values("mention__author_id")
         .annotate(count=Count("pk"))
     )
     return {row["mention__author_id"]: row["count"] for row in rows}
+
+
+def previous_complaints_by_origin(mentions: list[Mention]) -> dict[str, dict[int, int]]:
+    """`previous_complaints` for each origin in the batch (one query per origin; a batch
+    holds one in practice)."""
+    batch = [mention.pk for mention in mentions]
+    return {
+        origin: previous_complaints(
+            (mention.author_id for mention in mentions if mention.origin == origin),
+            batch,
+            origin=origin,
+        )
+        for origin in {mention.origin for mention in mentions}
+    }
 
 
 def author_context(mention: Mention, complaints: dict[int, int]) -> AuthorContext:
@@ -139,9 +159,7 @@ def score_and_store(
         .order_by("published_at", "pk")
     )
     stored = stored_velocity(mention.pk for mention in mentions)
-    complaints = previous_complaints(
-        (mention.author_id for mention in mentions), (mention.pk for mention in mentions)
-    )
+    complaints = previous_complaints_by_origin(mentions)
     now = now or timezone.now()
     rows, topics = [], {}
     for mention in mentions:
@@ -149,7 +167,7 @@ def score_and_store(
         score = score_mention(
             mention.text,
             language=mention.language,
-            author=author_context(mention, complaints),
+            author=author_context(mention, complaints[mention.origin]),
             context=context,
             protocol=protocol,
         )

@@ -7,9 +7,8 @@ from django.db import models
 from django.db.models.functions import Least
 from django.utils.translation import gettext_lazy as _
 
+from monitoring.models import LIVE_ORIGIN
 from protocols.scoring.types import Severity, TriageClass
-
-LIVE_ORIGIN = "live"
 
 
 def reaches_platforms(origin: str) -> bool:

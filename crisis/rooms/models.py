@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-LIVE_ORIGIN = "live"
+from monitoring.models import LIVE_ORIGIN
 
 
 # --- The crisis ------------------------------------------------------------------------------

@@ -1,8 +1,12 @@
 """Ingest is an idempotent bulk upsert on (platform, external_id)."""
 
+from dataclasses import replace
+
 import pytest
 from django.db import transaction
 
+from monitoring import ingest
+from monitoring.connectors.base import AuthorIn
 from monitoring.ingest import ingest_mentions
 from monitoring.models import Author, Mention
 from tests.monitoring.factories import make_source, mention_in
@@ -93,3 +97,23 @@ def test_ingest_inside_a_rolled_back_transaction_leaves_nothing(django_db_blocke
 def test_a_follower_count_stated_earlier_in_the_same_batch_is_kept():
     ingest_mentions([mention_in(1, followers=77), mention_in(2, followers=None)], source_id=None)
     assert Author.objects.get().followers == 77
+
+
+@pytest.mark.parametrize("path", ["postgres", "portable"])
+def test_a_replays_rows_add_unknown_authors_but_never_overwrite_known_ones(path, monkeypatch):
+    # A replay of years-old history names real accounts: it must not write their old names and
+    # follower counts over what live polling knows (the portable path is the embedded SQLite's).
+    if path == "portable":
+        monkeypatch.setattr(ingest, "_postgres_copy_upsert", ingest._orm_upsert)
+    ingest_mentions([mention_in(1, followers=5000)], source_id=None)
+    old = replace(mention_in(2, followers=12), author=AuthorIn(handle="ana", display_name="Old"))
+    new_author = mention_in(3, handle="bea", followers=40)
+    ingest_mentions(
+        [replace(old, origin="run:9"), replace(new_author, origin="run:9")], source_id=None
+    )
+    authors = {a.handle: (a.display_name, a.followers) for a in Author.objects.all()}
+    assert authors == {"ana": ("Ana", 5000), "bea": ("Bea", 40)}
+    assert Mention.objects.filter(origin="run:9").count() == 2
+    # A live mention of the same account describes it anew, as always.
+    ingest_mentions([mention_in(4, followers=6000)], source_id=None)
+    assert Author.objects.get(handle="ana").followers == 6000

@@ -417,3 +417,30 @@ def test_the_simulated_crisis_is_suggested_within_its_first_twenty_surge_mention
 def test_a_quiet_day_suggests_nothing(seed):
     world = World.quiet_day(seed=seed, start=datetime(2025, 3, 10, tzinfo=UTC))
     assert replay_world(world) == []
+
+
+# --- origins stay apart --------------------------------------------------------------------
+
+
+def test_a_drills_complaints_never_make_a_live_author_a_repeat_complainant(score):
+    # The same account complained three times in a drill (a replay of real history), then
+    # writes live: live, it has no previous complaint; in the drill, it has three.
+    drill = "run:77"
+    score(
+        [store(COMPLAINT, START + timedelta(minutes=n), author=5, origin=drill) for n in range(3)],
+        now=START + timedelta(minutes=3),
+    )
+    live = store(COMPLAINT, START + timedelta(minutes=10), author=5)
+    in_drill = store(COMPLAINT, START + timedelta(minutes=10), author=5, origin=drill)
+    score([live, in_drill], now=START + timedelta(minutes=10))
+    assert pipeline.previous_complaints([live.author_id], [live.pk]) == {}
+    assert pipeline.previous_complaints([live.author_id], [in_drill.pk], origin=drill) == {
+        live.author_id: 3
+    }
+    signals = dict(
+        MentionScore.objects.filter(mention__in=[live, in_drill]).values_list(
+            "mention__origin", "signals"
+        )
+    )
+    assert "repeat" not in str(signals["live"]).lower()
+    assert "repeat" in str(signals[drill]).lower()
