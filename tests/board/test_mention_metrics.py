@@ -305,10 +305,11 @@ def test_the_overall_topic_means_every_mention(world):
 
 def test_known_topics_are_the_recent_ones_most_used_first(world):
     topics = metrics.known_topics(now=NOW)
-    assert topics[0] == "brisa"
+    # The fixture's complaints are double charges: the billing group leads, then #brisa.
+    assert topics[:2] == ["billing", "brisa"]
     assert {"authority", "legal_threat", "fans", LONG_TAG, "ñandúcafé"} <= set(topics)
     assert OVERALL_TOPIC not in topics and "" not in topics
-    assert metrics.known_topics(limit=1, now=NOW) == ["brisa"]
+    assert metrics.known_topics(limit=1, now=NOW) == ["billing"]
 
 
 def test_each_figure_costs_one_or_two_queries(world, django_assert_max_num_queries):
