@@ -9,6 +9,7 @@ from crisis.drills.models import Drill, Scenario
 from crisis.incidents.models import Incident
 from crisis.rooms.models import Crisis
 from protocols.models import CrisisSuggestion, SurgeAlert
+from protocols.scoring.types import topic_label
 
 EVENTS_SHOWN = 30
 
@@ -55,7 +56,7 @@ def events(drill: Drill, *, scenario_at) -> list[DrillEvent]:
                 at=opened_at,
                 kind="incident",
                 label=gettext("Incident #%(id)s opened") % {"id": pk},
-                detail=f"{topic} · {severity}",
+                detail=f"{topic_label(topic)} · {severity}",
                 url=reverse("incidents:detail", args=[pk]),
             )
         )
@@ -69,7 +70,7 @@ def events(drill: Drill, *, scenario_at) -> list[DrillEvent]:
                 at=raised_at,
                 kind="spike",
                 label=gettext("Serious surge") if serious else gettext("Spike"),
-                detail=f"{topic} ×{factor:.1f}",
+                detail=f"{topic_label(topic)} ×{factor:.1f}",
             )
         )
     for suggestion in CrisisSuggestion.objects.filter(origin=origin).order_by("-raised_at")[
@@ -81,7 +82,7 @@ def events(drill: Drill, *, scenario_at) -> list[DrillEvent]:
                 at=suggestion.raised_at,
                 kind="suggestion",
                 label=gettext("Crisis suggested"),
-                detail=f"{suggestion.topic} · {suggestion.get_reason_display()}",
+                detail=f"{topic_label(suggestion.topic)} · {suggestion.get_reason_display()}",
                 url=reverse("rooms:accept_suggestion", args=[suggestion.pk]) if open_now else "",
             )
         )

@@ -11,7 +11,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crisis.drills import report, services
+from crisis.drills import report, selectors, services
 from crisis.drills.models import Drill, DrillStatus, Scenario, ScenarioKind
 from crisis.incidents import routing
 from crisis.incidents.models import Incident
@@ -588,3 +588,22 @@ def test_a_played_drill_reports_its_suggestion_from_the_first_mention(
     found = report.drill_report(drill, now=START + timedelta(minutes=5))
     offsets = {m.key: report.offset_label(m.since_start) for m in found.milestones}
     assert offsets["suggestion"] == "+12 min"
+
+
+def test_the_drills_events_and_suggestions_name_the_overall_topic_as_readers_see_it(
+    supervisor, client
+):
+    drill = a_drill(supervisor)
+    CrisisSuggestion.objects.create(
+        topic="__all__",
+        reason="incidents",
+        origin=drill.run.origin,
+        protocol_version=active_version(),
+        raised_at=FIRST_ROW,
+    )
+    [event] = selectors.events(drill, scenario_at=lambda at: at)
+    assert event.detail.startswith("all mentions · ")
+    client.force_login(supervisor)
+    page = client.get(reverse("drills:detail", args=[drill.pk])).content.decode()
+    assert "__all__" not in page
+    assert "all mentions ·" in page
