@@ -346,6 +346,10 @@ PROTOCOLS = {
     "HANDOFF_SWEEP_AFTER_SECONDS": env_int("SCORING_HANDOFF_SWEEP_AFTER_SECONDS", 300),
     "HANDOFF_SWEEP_LOOKBACK_HOURS": env_int("SCORING_HANDOFF_SWEEP_LOOKBACK_HOURS", 24),
     "HANDOFF_SWEEP_BATCH": env_int("SCORING_HANDOFF_SWEEP_BATCH", 2000),
+    # Topics an open crisis already handles, which the crisis rule never suggests again: a
+    # function of a set of origins returning (origin, topic) pairs ("" = none). The crisis
+    # room owns crises, so protocols asks it by name rather than importing it.
+    "COVERED_TOPICS": "crisis.rooms.selectors.topics_of_open_crises",
 }
 # Every task is acks_late, so every task needs a limit under the visibility timeout: this
 # default covers the short ones (dispatch, sweeps, e-mail) that declare none of their own.

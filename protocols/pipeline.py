@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from kombu.exceptions import KombuError
 
 from monitoring.models import Mention, Source, SourceHealth
@@ -309,7 +310,8 @@ def count_in_surge_detector(
 ) -> None:
     """Count a mention once on each stored topic in its origin's detector; every alert the
     detector raises is recorded with the rule's reading of it, and a serious surge at the
-    crisis factor (not muted, not after a collection gap) suggests a crisis."""
+    crisis factor (not muted, not after a collection gap, on a topic no open crisis already
+    handles) suggests a crisis."""
     origin = mention.origin
     rule = rule or RuleSettings.from_protocol(version.config)
     present = present_of(mention, now)
@@ -329,7 +331,7 @@ def count_in_surge_detector(
         record_surge_alert(
             alert, version=version, origin=origin, serious=serious, held_back=held_back
         )
-        if decision is not None:
+        if decision is not None and (origin, decision.topic) not in covered_topics({origin}):
             suggest(decision, version=version, origin=origin, now=now)
 
 
@@ -510,8 +512,9 @@ def suggest_crisis_from_serious_mentions(
     (`crisis_rule.on_serious_mention`, counted in SQL per origin). A mention received longer
     ago than the rule's window (a rescoring of old mentions) suggests nothing today, while one
     that arrives late from its platform still counts at its own time; a topic with an open
-    suggestion of its origin is skipped (one read; the constraint still decides a race), and a
-    live topic muted at the mention's time is not suggested."""
+    suggestion of its origin, or that an open crisis already handles, is skipped (one read
+    each; the constraint still decides a race), and a live topic muted at the mention's time
+    is not suggested."""
     rule = rule or RuleSettings.from_protocol(version.config)
     by_pk = {mention.pk: mention for mention in mentions}
     candidates: dict[tuple[str, str], list[datetime]] = {}
@@ -523,7 +526,8 @@ def suggest_crisis_from_serious_mentions(
             candidates.setdefault((mention.origin, topic), []).append(mention.published_at)
     if not candidates:
         return
-    already_open = _open_suggestions({origin for origin, _topic in candidates}, candidates)
+    origins = {origin for origin, _topic in candidates}
+    already_open = _open_suggestions(origins, candidates) | covered_topics(origins)
     for (origin, topic), times in candidates.items():
         if (origin, topic) in already_open:
             continue
@@ -536,6 +540,13 @@ def suggest_crisis_from_serious_mentions(
                 continue  # muted at this mention's time; a later one may come after the mute
             suggest(decision, version=version, origin=origin, now=now)
             break
+
+
+def covered_topics(origins: set[str]) -> set[tuple[str, str]]:
+    """(origin, topic) pairs an open crisis already handles: never suggested again while it
+    is open (settings.PROTOCOLS["COVERED_TOPICS"], the crisis room's answer)."""
+    path = settings.PROTOCOLS.get("COVERED_TOPICS") or ""
+    return set(import_string(path)(origins)) if path and origins else set()
 
 
 def _open_suggestions(

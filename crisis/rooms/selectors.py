@@ -172,3 +172,17 @@ def departments() -> QuerySet[Department]:
 
 def has_any_seat(user) -> bool:
     return CabinetMember.objects.filter(user=user, removed_at__isnull=True).exists()
+
+
+def topics_of_open_crises(origins: set[str]) -> set[tuple[str, str]]:
+    """(origin, topic) of every topic an active or contained crisis of these origins
+    handles: the crisis rule suggests none of them again while the crisis is open (one
+    query; settings.PROTOCOLS["COVERED_TOPICS"])."""
+    return {
+        (origin, topic)
+        for origin, topics in Crisis.objects.filter(
+            origin__in=origins, status__in=OPEN_CRISIS_STATES
+        ).values_list("origin", "topics")
+        for topic in topics or ()
+        if isinstance(topic, str)
+    }

@@ -12,6 +12,7 @@ from itertools import count
 import pytest
 from django.db import connection
 
+from crisis.rooms.models import Crisis, CrisisStatus
 from monitoring.models import Author, Mention, Platform, SourceHealth
 from monitoring.simulator.world import World
 from protocols import crisis_rule, pipeline, services, velocity
@@ -28,6 +29,7 @@ from protocols.models import (
 )
 from protocols.spikes import RedisSpikeStore
 from tests.monitoring.factories import make_source
+from tests.rooms.factories import a_crisis
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SURGE_AT = START + timedelta(minutes=30, seconds=50)
@@ -444,3 +446,29 @@ def test_a_drills_complaints_never_make_a_live_author_a_repeat_complainant(score
     )
     assert "repeat" not in str(signals["live"]).lower()
     assert "repeat" in str(signals[drill]).lower()
+
+
+# --- a topic an open crisis already handles ----------------------------------------------------
+
+
+def test_an_open_crisis_on_a_topic_is_not_suggested_again_until_it_closes(score):
+    crisis = a_crisis(topics=["legal_threat"], declared_at=START)
+    a_crisis(title="A drill's crisis", topics=["factura"], origin="run:5", declared_at=START)
+    mentions = [store(SERIOUS, START + timedelta(minutes=n), author=n) for n in range(5)]
+    score(mentions, now=mentions[-1].published_at)
+    assert "legal_threat" not in open_topics()  # the crisis room already has it
+    assert "factura" in open_topics()  # a drill's crisis covers nothing live
+
+    Crisis.objects.filter(pk=crisis.pk).update(status=CrisisStatus.RESOLVED)
+    later = store(SERIOUS, START + timedelta(minutes=6), author=6)
+    score([later], now=later.published_at)
+    assert "legal_threat" in open_topics()
+
+
+def test_a_serious_surge_on_a_topic_an_open_crisis_handles_is_recorded_but_not_suggested(score):
+    a_crisis(topics=["factura"], declared_at=START)
+    prime("factura")
+    score(burst(COMPLAINT), now=SURGE_AT)
+    [alert] = SurgeAlert.objects.filter(topic="factura")
+    assert (alert.crisis_suggested, alert.serious) == (True, True)
+    assert "factura" not in open_topics()
