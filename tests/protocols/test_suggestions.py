@@ -126,11 +126,44 @@ def test_anonymous_is_sent_to_login_from_dismiss(client, db):
 
 
 @pytest.mark.parametrize(
-    ("role", "status"), [(role, 200 if role == "supervisor" else 403) for role in ROLES]
+    ("role", "status"), [(role, 403 if role == "manager" else 200) for role in ROLES]
 )
-def test_only_supervisors_open_the_suggestion_list(client, request, role, status):
+def test_supervisors_and_board_readers_open_the_suggestion_list(client, request, role, status):
     client.force_login(request.getfixturevalue(role))
     assert client.get(reverse("protocols:suggestions")).status_code == status
+
+
+@pytest.mark.parametrize("role", ["executive", "administrator"])
+def test_board_readers_see_the_suggestions_and_mutes_read_only(client, db, request, role):
+    # The board's headline links "N crisis suggestions wait for a decision" here.
+    open_one = suggestion(topic="billing")
+    supervisor = request.getfixturevalue("supervisor")
+    services.mute_topic(
+        actor=supervisor,
+        topic="verano",
+        until=datetime.now(UTC) + timedelta(days=2),
+        reason="Summer campaign",
+        now=datetime.now(UTC),
+    )
+    client.force_login(request.getfixturevalue(role))
+    page = client.get(reverse("protocols:suggestions")).content.decode()
+    assert f'id="suggestion-{open_one.pk}"' in page and "Summer campaign" in page
+    assert "Read only" in page
+    body = page.split('id="suggestions-body"')[1]
+    assert "<form" not in body and "End the mute" not in body
+    assert reverse("rooms:accept_suggestion", args=[open_one.pk]) not in page
+    assert reverse("protocols:dismiss_suggestion", args=[open_one.pk]) not in page
+    assert reverse("protocols:mute_topic") not in page
+
+
+def test_supervisors_see_every_action_on_the_list(client, supervisor):
+    open_one = suggestion(topic="billing")
+    client.force_login(supervisor)
+    page = client.get(reverse("protocols:suggestions")).content.decode()
+    assert "Read only" not in page
+    assert reverse("rooms:accept_suggestion", args=[open_one.pk]) in page
+    assert reverse("protocols:dismiss_suggestion", args=[open_one.pk]) in page
+    assert reverse("protocols:mute_topic") in page
 
 
 @pytest.mark.parametrize("role", ["manager", "executive", "administrator"])
