@@ -2,9 +2,10 @@
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from monitoring.models import LIVE_ORIGIN
 from protocols.models import CrisisSuggestion
 
-LIVE = "live"
+LIVE = LIVE_ORIGIN
 RECENTLY_DISMISSED = 20
 
 

@@ -34,6 +34,7 @@ from psycopg import postgres
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
+from monitoring.models import LIVE_ORIGIN
 from protocols.topics import topics_for
 
 DEMO_PREFIX = "demo-"
@@ -42,7 +43,7 @@ DEMO_MANAGERS = tuple(f"demo-cm-{index}" for index in range(1, 7))
 CHUNK = 20_000  # mentions generated and written at once: bounds the memory used
 OPEN_WINDOW = timedelta(hours=2)  # incidents opened this recently are still being worked on
 STRAGGLER_SHARE = 0.003  # older incidents still open (escalated, private follow-ups)
-LIVE = "live"
+LIVE = LIVE_ORIGIN
 
 Progress = Callable[[str], None]
 

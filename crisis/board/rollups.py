@@ -30,7 +30,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from crisis.board.models import ALL_TOPICS, AuthorHour, MentionHour, MentionSliceHour
-from monitoring.models import Author, Mention
+from monitoring.models import LIVE_ORIGIN, Author, Mention
 from protocols.evaluation import NEGATIVE_BELOW, POSITIVE_ABOVE
 from protocols.models import MentionScore, MentionTopic
 from protocols.scoring.types import OVERALL_TOPIC, Severity
@@ -38,7 +38,7 @@ from protocols.scoring.types import OVERALL_TOPIC, Severity
 logger = logging.getLogger(__name__)
 
 HOUR = timedelta(hours=1)
-LIVE = "live"
+LIVE = LIVE_ORIGIN
 HOURS_PER_STATEMENT = 24  # one transaction and one INSERT per table for up to a day of hours
 # A rebuild reads whole weeks per statement: the score table is joined by hash (one scan per
 # statement), so fewer, larger statements are faster; a week of hours is still one short lock.

@@ -14,7 +14,6 @@ from crisis.rooms import statement as statements
 from crisis.rooms.models import CabinetRole, Publication, PublicationState
 from crisis.rooms.publishing import PublishingError
 from monitoring.platforms import Platform
-from monitoring.simulator.server import SimulatorServer
 from monitoring.simulator.world import World
 from tests.incidents.factories import NOW
 from tests.replies import sending_factories as make
@@ -34,9 +33,7 @@ def world() -> World:
 
 @pytest.fixture
 def simulator(world: World):
-    with SimulatorServer(
-        world, clock=world.crisis_at + timedelta(minutes=60), write_accounts=make.SIMULATOR_ACCOUNTS
-    ) as server:
+    with make.brand_simulator(world) as server:
         yield server
 
 

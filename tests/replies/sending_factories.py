@@ -1,6 +1,7 @@
 """Builders for the sending and publishing-account tests: sources with an answering account,
 incidents on a platform mention of that source, approved replies ready to send."""
 
+from datetime import timedelta
 from itertools import count
 
 from crisis.incidents.models import Incident, IncidentState
@@ -14,6 +15,8 @@ from crisis.replies.models import (
 )
 from monitoring.models import Source
 from monitoring.platforms import Platform, QueryKind
+from monitoring.simulator.server import SimulatorServer
+from monitoring.simulator.world import World
 from tests.incidents.factories import NOW, author
 from tests.incidents.factories import incident as incident_factory
 
@@ -149,6 +152,14 @@ POLLED = {
     Platform.BLUESKY: (QueryKind.SEARCH, "brisa"),
     Platform.REDDIT: (QueryKind.SEARCH, "brisa"),
 }
+
+
+def brand_simulator(world: World) -> SimulatorServer:
+    """The platform simulator over loopback, an hour after the world's crisis began, with the
+    brand's accounts able to write (use as a context manager)."""
+    return SimulatorServer(
+        world, clock=world.crisis_at + timedelta(minutes=60), write_accounts=SIMULATOR_ACCOUNTS
+    )
 
 
 def simulator_account(

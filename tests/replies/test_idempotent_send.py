@@ -19,7 +19,6 @@ from crisis.replies.models import Reply, ReplyPurpose, ReplyState
 from crisis.replies.tasks_sending import SEND_MAX_RETRIES, send_reply
 from monitoring.connectors import bluesky
 from monitoring.platforms import Platform
-from monitoring.simulator.server import SimulatorServer
 from monitoring.simulator.world import World
 from tests.incidents.factories import NOW
 from tests.replies import sending_factories as make
@@ -35,9 +34,7 @@ def world() -> World:
 
 @pytest.fixture
 def simulator(world: World):
-    with SimulatorServer(
-        world, clock=world.crisis_at + timedelta(minutes=60), write_accounts=make.SIMULATOR_ACCOUNTS
-    ) as server:
+    with make.brand_simulator(world) as server:
         yield server
 
 

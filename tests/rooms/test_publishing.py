@@ -18,7 +18,6 @@ from crisis.rooms.tasks_statement import PUBLISH_MAX_RETRIES, publish_statement
 from monitoring.connectors import bluesky
 from monitoring.connectors.base import TransientError
 from monitoring.platforms import Platform
-from monitoring.simulator.server import SimulatorServer
 from monitoring.simulator.world import World
 from tests.incidents.factories import NOW
 from tests.replies import sending_factories as make
@@ -38,9 +37,7 @@ def world() -> World:
 
 @pytest.fixture
 def simulator(world: World):
-    with SimulatorServer(
-        world, clock=world.crisis_at + timedelta(minutes=60), write_accounts=make.SIMULATOR_ACCOUNTS
-    ) as server:
+    with make.brand_simulator(world) as server:
         yield server
 
 
